@@ -1,0 +1,3 @@
+"""evolve: filled in by later issues."""
+
+__all__: list[str] = []

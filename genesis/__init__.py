@@ -1,0 +1,49 @@
+"""genesis: generate neural-network architectures from random graphs, and measure them.
+
+The architecture genome, the op registry, presets and the ``genesis`` CLI live here; the random
+graphs themselves come from :mod:`graphs`.
+"""
+
+from genesis.fingerprint import architecture_hash, stage_hash
+from genesis.genome import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    Architecture,
+    Head,
+    Stage,
+    StemLayer,
+    TrainConfig,
+    load_architecture,
+    save_architecture,
+)
+from genesis.ops import OPS, Complexity, OpSpec, get_op, op_names, register_op
+from genesis.presets import DEFAULT_PRESET, PRESETS, Preset, build_architecture, get_preset
+from graphs import GenesisError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "OPS",
+    "PRESETS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "Architecture",
+    "Complexity",
+    "GenesisError",
+    "Head",
+    "OpSpec",
+    "Preset",
+    "Stage",
+    "StemLayer",
+    "TrainConfig",
+    "architecture_hash",
+    "build_architecture",
+    "get_op",
+    "get_preset",
+    "load_architecture",
+    "op_names",
+    "register_op",
+    "save_architecture",
+    "stage_hash",
+]

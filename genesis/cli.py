@@ -1,0 +1,240 @@
+"""The ``genesis`` command line: the one place that wires graphs, genomes and everything else.
+
+Every bad input (a flag, a file, a graph) ends in one line on stderr and exit code 2; a
+traceback means a bug in genesis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from genesis.fingerprint import architecture_hash
+from genesis.genome import Architecture, load_architecture, save_architecture
+from genesis.ops import op_names
+from genesis.presets import DEFAULT_PRESET, PRESETS, build_architecture
+from graphs import DEFAULT_OP, FAMILIES, GenesisError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_BAD_INPUT = 2
+
+#: Family -> its parameters settable by flag, with RandWire's best settings as defaults.
+FAMILY_FLAGS: dict[str, dict[str, Any]] = {
+    "er": {"p": 0.2},
+    "ws": {"k": 4, "p": 0.75},
+    "ba": {"m": 5},
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _param(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"--param needs key=value, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw  # a bare string, e.g. initial=star
+    return key, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``genesis`` verb."""
+    parser = _Parser(
+        prog="genesis",
+        description="Generate neural-network architectures from random graphs and measure them.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = sub.add_parser(
+        "generate",
+        help="draw a random architecture and write its JSON",
+        description="Draw a randomly wired architecture from a graph family and a preset layout.",
+    )
+    gen.add_argument(
+        "family",
+        metavar="FAMILY",
+        help=f"graph family: {', '.join(FAMILIES)}, or nx:<networkx generator>",
+    )
+    gen.add_argument("--nodes", type=int, help="compute nodes per stage N (preset default)")
+    gen.add_argument("--p", type=float, help="ER edge / WS rewiring probability (0.2 / 0.75)")
+    gen.add_argument("--k", type=int, help="WS ring degree, even and < N (4)")
+    gen.add_argument("--m", type=int, help="BA edges per new node, < N (5)")
+    gen.add_argument(
+        "--param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra generator keyword, repeatable (value read as JSON when it parses)",
+    )
+    gen.add_argument("--stages", type=int, help="number of random stages S (preset default)")
+    gen.add_argument(
+        "--preset",
+        default=DEFAULT_PRESET,
+        choices=sorted(PRESETS),
+        metavar="NAME",
+        help=f"macro layout: {', '.join(PRESETS)} (default {DEFAULT_PRESET})",
+    )
+    gen.add_argument("--channels", type=int, help="base width C (preset default)")
+    gen.add_argument("--op", default=DEFAULT_OP, help=f"op of every node (default {DEFAULT_OP})")
+    gen.add_argument("--seed", type=int, help="random seed (default: drawn and recorded)")
+    gen.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    gen.set_defaults(func=cmd_generate)
+
+    info = sub.add_parser(
+        "info",
+        help="describe an architecture file",
+        description="Stages, nodes, edges, graph statistics and the canonical hash.",
+    )
+    info.add_argument("file", metavar="FILE", help="architecture JSON")
+    info.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def _family_params(args: argparse.Namespace) -> dict[str, Any]:
+    family = args.family
+    given = {
+        name: getattr(args, name) for name in ("p", "k", "m") if getattr(args, name) is not None
+    }
+    if family.startswith("nx:"):
+        params = dict(given)
+    elif family in FAMILY_FLAGS:
+        defaults = FAMILY_FLAGS[family]
+        stray = sorted(set(given) - set(defaults))
+        if stray:
+            flags = ", ".join(f"--{s}" for s in stray)
+            raise GenesisError(
+                f"{flags} does not apply to family {family!r}; it takes "
+                f"{', '.join('--' + k for k in defaults)}"
+            )
+        params = {**defaults, **given}
+    else:
+        raise GenesisError(
+            f"unknown graph family {family!r}; known: {', '.join(FAMILIES)}, nx:<generator name>"
+        )
+    params.update(dict(args.param))
+    return params
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """``genesis generate``: draw an architecture and write its JSON."""
+    if args.op not in op_names():
+        raise GenesisError(f"unknown op {args.op!r}; known ops: {', '.join(op_names())}")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    arch = build_architecture(
+        args.preset,
+        args.family,
+        _family_params(args),
+        seed=seed,
+        channels=args.channels,
+        nodes=args.nodes,
+        stages=args.stages,
+        op=args.op,
+    )
+    if args.output:
+        save_architecture(arch, args.output)
+        print(
+            f"wrote {args.output}: {arch.name}, {len(arch.stages)} stages, family "
+            f"{args.family}, seed {seed}, hash {architecture_hash(arch)}",
+            file=sys.stderr,
+        )
+    else:
+        print(arch.to_json())
+    return 0
+
+
+def describe(arch: Architecture) -> dict[str, Any]:
+    """The facts ``genesis info`` shows, as JSON-ready data."""
+    stages = []
+    for stage, stats in zip(arch.stages, arch.stage_stats(), strict=True):
+        stages.append(
+            {
+                "channels": stage.channels,
+                "stride": stage.stride,
+                **stats,
+                "ops": dict(sorted(Counter(stage.ops().values()).items())),
+                "origin": dict(stage.origin) if stage.origin else None,
+            }
+        )
+    return {
+        "hash": architecture_hash(arch),
+        "name": arch.name,
+        "input_shape": list(arch.input_shape),
+        "num_classes": arch.num_classes,
+        "stem": [layer.channels for layer in arch.stem],
+        "head_channels": arch.head.channels,
+        "stages": stages,
+        "train": arch.to_dict()["train"],
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """``genesis info``: describe an architecture file."""
+    facts = describe(load_architecture(args.file))
+    if args.json:
+        print(json.dumps(facts))
+        return 0
+    shape = "x".join(str(v) for v in facts["input_shape"])
+    print(
+        f"{args.file}: {facts['name'] or 'architecture'}, input {shape}, "
+        f"{facts['num_classes']} classes, hash {facts['hash']}"
+    )
+    print(f"stem widths {facts['stem']}, head width {facts['head_channels'] or 'none'}")
+    header = (
+        f"{'stage':>5} {'width':>5} {'stride':>6} {'nodes':>5} {'edges':>5} {'in':>3} "
+        f"{'out':>3} {'depth':>5} {'path':>6} {'clust':>6} {'deg':>5}  ops"
+    )
+    print(header)
+    for i, s in enumerate(facts["stages"]):
+        ops = ", ".join(f"{k} x{v}" for k, v in s["ops"].items())
+        print(
+            f"{i:>5} {s['channels']:>5} {s['stride']:>6} {s['nodes']:>5} {s['edges']:>5} "
+            f"{s['input_nodes']:>3} {s['output_nodes']:>3} {s['depth']:>5} "
+            f"{s['avg_path_length']:>6.2f} {s['clustering']:>6.3f} {s['degree_mean']:>5.2f}  {ops}"
+        )
+    t = facts["train"]
+    print(
+        f"train: {t['optimizer']} lr {t['lr']} wd {t['weight_decay']} batch {t['batch_size']} "
+        f"epochs {t['epochs']} label smoothing {t['label_smoothing']} ({t['schedule']})"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``genesis`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except GenesisError as exc:
+        print(f"genesis {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # unwritable output path, full disk...: the user's to fix
+        print(
+            f"genesis {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(
+                ": "
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"genesis {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,479 @@
+"""The architecture genome: a whole network as plain data, with a versioned JSON form.
+
+An :class:`Architecture` is an input shape, a class count, a stem of plain convolutions, an
+ordered list of :class:`Stage` (each a stage DAG from :mod:`graphs` with an op per compute node,
+an output width and a stride), a :class:`Head`, and the :class:`TrainConfig` hyperparameters
+the network is trained with. Everything is frozen; variation builds new genomes.
+
+The JSON form (``schema = "genesis.architecture"``, ``version = 1``) is the only way genomes
+cross a process or a person: it is read with :func:`json.loads`, never executed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from genesis.ops import OPS
+from graphs import GenesisError, graph_stats, validate_dag
+
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "StemLayer",
+    "Stage",
+    "Head",
+    "TrainConfig",
+    "Architecture",
+    "load_architecture",
+    "save_architecture",
+]
+
+SCHEMA = "genesis.architecture"
+SCHEMA_VERSION = 1
+
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("cosine", "onecycle", "constant")
+
+
+def _positive_int(owner: str, name: str, value: Any, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise GenesisError(f"{owner} {name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _number(owner: str, name: str, value: Any, low: float, high: float, *, open_low=False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if open_low else value >= low) and value <= high
+    if not ok:
+        bound = "(" if open_low else "["
+        raise GenesisError(f"{owner} {name} must be in {bound}{low}, {high}], got {value!r}")
+
+
+@dataclass(frozen=True)
+class StemLayer:
+    """A plain k x k convolution with batch norm before the stages (RandWire's conv1/conv2)."""
+
+    channels: int  # output width
+    stride: int = 1  # 1 keeps the resolution, 2 halves it
+    kernel: int = 3  # square kernel size, odd
+
+    def __post_init__(self) -> None:
+        _positive_int("stem layer", "channels", self.channels)
+        if self.stride not in (1, 2):
+            raise GenesisError(f"stem layer stride must be 1 or 2, got {self.stride!r}")
+        _positive_int("stem layer", "kernel", self.kernel)
+        if self.kernel % 2 == 0:
+            raise GenesisError(f"stem layer kernel must be odd, got {self.kernel}")
+
+
+@dataclass(frozen=True, eq=False)
+class Stage:
+    """One randomly wired stage: a stage DAG whose compute nodes carry ops.
+
+    The nodes the input feeds take the stage input with ``stride`` and change the width to
+    ``channels``; the others keep it; the output node averages the nodes that feed it.
+    """
+
+    graph: nx.DiGraph  # stage DAG (see graphs.dag), compute nodes with an "op" attribute
+    channels: int  # output width of every compute node
+    stride: int = 2  # stride of the nodes the input feeds: 2 downsamples, 1 keeps
+    origin: Mapping[str, Any] | None = (
+        None  # how the graph was drawn (family, params, seed); not hashed
+    )
+
+    def __post_init__(self) -> None:
+        _positive_int("stage", "channels", self.channels)
+        if self.stride not in (1, 2):
+            raise GenesisError(f"stage stride must be 1 or 2, got {self.stride!r}")
+        if self.origin is not None and not isinstance(self.origin, Mapping):
+            raise GenesisError(f"stage origin must be a JSON object, got {self.origin!r}")
+        validate_dag(self.graph)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Stage):
+            return NotImplemented
+        return _stage_dict(self) == _stage_dict(other)
+
+    __hash__ = None  # type: ignore[assignment]  # holds a mutable graph
+
+    @property
+    def num_nodes(self) -> int:
+        """Compute nodes (all but the input and output node)."""
+        return self.graph.number_of_nodes() - 2
+
+    def ops(self) -> dict[Any, str]:
+        """Op name of every compute node."""
+        src, dst = self.graph.graph["input"], self.graph.graph["output"]
+        return {v: d["op"] for v, d in self.graph.nodes(data=True) if v not in (src, dst)}
+
+
+@dataclass(frozen=True)
+class Head:
+    """Classifier: ReLU, optional 1x1 conv to ``channels`` + BN + ReLU, pool, dropout, fc."""
+
+    channels: int = 0  # width of the 1x1 conv before pooling (RandWire: 1280); 0 for none
+    dropout: float = 0.0  # dropout probability before the final linear layer
+
+    def __post_init__(self) -> None:
+        _positive_int("head", "channels", self.channels, minimum=0)
+        _number("head", "dropout", self.dropout, 0.0, 1.0)
+        if self.dropout >= 1.0:
+            raise GenesisError(f"head dropout must be below 1, got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training hyperparameters the architecture is evaluated with."""
+
+    optimizer: str = "sgd"  # "sgd" (Nesterov momentum) or "adamw"
+    lr: float = 0.1  # peak learning rate
+    momentum: float = 0.9  # SGD momentum (ignored by AdamW)
+    weight_decay: float = 5e-5  # decoupled for AdamW, L2 for SGD
+    batch_size: int = 128  # examples per step
+    epochs: int = 10  # passes over the training split
+    label_smoothing: float = 0.1  # cross-entropy label smoothing
+    schedule: str = "onecycle"  # "cosine", "onecycle" or "constant"
+    warmup_epochs: float = 0.0  # linear warm-up before the cosine schedule
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise GenesisError(
+                f"train optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if self.schedule not in SCHEDULES:
+            raise GenesisError(
+                f"train schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
+        _number("train", "lr", self.lr, 0.0, 10.0, open_low=True)
+        _number("train", "momentum", self.momentum, 0.0, 1.0)
+        _number("train", "weight_decay", self.weight_decay, 0.0, 1.0)
+        _positive_int("train", "batch_size", self.batch_size)
+        _positive_int("train", "epochs", self.epochs)
+        _number("train", "label_smoothing", self.label_smoothing, 0.0, 1.0)
+        if self.label_smoothing >= 1.0:
+            raise GenesisError(f"train label_smoothing must be below 1, got {self.label_smoothing}")
+        _number("train", "warmup_epochs", self.warmup_epochs, 0.0, 1e6)
+
+
+@dataclass(frozen=True, eq=False)
+class Architecture:
+    """A whole network: input, stem, randomly wired stages, head and training hyperparameters.
+
+    Examples
+    --------
+    >>> from graphs import watts_strogatz
+    >>> arch = Architecture(
+    ...     input_shape=(1, 28, 28), num_classes=10, stem=(StemLayer(16),),
+    ...     stages=(Stage(watts_strogatz(8, 4, 0.75, seed=0), channels=32),),
+    ... )
+    >>> Architecture.from_json(arch.to_json()) == arch
+    True
+    """
+
+    input_shape: tuple[int, int, int]  # (channels, height, width) of one example
+    num_classes: int  # classifier outputs, >= 2
+    stem: tuple[StemLayer, ...]  # plain convolutions before the stages
+    stages: tuple[Stage, ...]  # randomly wired stages, in order
+    head: Head = field(default_factory=Head)  # classifier
+    train: TrainConfig = field(default_factory=TrainConfig)  # training hyperparameters
+    name: str = ""  # free text, e.g. the preset; not hashed
+    meta: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # provenance (seed, generator); not hashed
+
+    def __post_init__(self) -> None:
+        shape = tuple(self.input_shape) if isinstance(self.input_shape, (list, tuple)) else None
+        if shape is None or len(shape) != 3:
+            raise GenesisError(
+                f"input_shape must be [channels, height, width], got {self.input_shape!r}"
+            )
+        for axis, value in zip(("channels", "height", "width"), shape, strict=True):
+            _positive_int("input_shape", axis, value)
+        object.__setattr__(self, "input_shape", shape)
+        if (
+            isinstance(self.num_classes, bool)
+            or not isinstance(self.num_classes, int)
+            or (self.num_classes < 2)
+        ):
+            raise GenesisError(f"num_classes must be an integer >= 2, got {self.num_classes!r}")
+        object.__setattr__(self, "stem", tuple(self.stem))
+        object.__setattr__(self, "stages", tuple(self.stages))
+        if not self.stages:
+            raise GenesisError("an architecture needs at least one stage, got none")
+        for i, stage in enumerate(self.stages):
+            if not isinstance(stage, Stage):
+                raise GenesisError(f"stage {i} must be a Stage, got {type(stage).__name__}")
+            validate_dag(stage.graph, ops=OPS, name=f"stage {i}")
+        for i, layer in enumerate(self.stem):
+            if not isinstance(layer, StemLayer):
+                raise GenesisError(
+                    f"stem layer {i} must be a StemLayer, got {type(layer).__name__}"
+                )
+        for what, value in (("head", self.head), ("train", self.train)):
+            expected = Head if what == "head" else TrainConfig
+            if not isinstance(value, expected):
+                raise GenesisError(
+                    f"{what} must be a {expected.__name__}, got {type(value).__name__}"
+                )
+        if not isinstance(self.meta, Mapping):
+            raise GenesisError(f"meta must be a JSON object, got {type(self.meta).__name__}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Architecture):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- derived facts ---------------------------------------------------------------------------
+    def op_names(self) -> set[str]:
+        """Every op name the stages use."""
+        return {op for stage in self.stages for op in stage.ops().values()}
+
+    def stage_stats(self) -> list[dict[str, float | int]]:
+        """:func:`graphs.graph_stats` of each stage, in order."""
+        return [graph_stats(stage.graph) for stage in self.stages]
+
+    def replace(self, **changes: Any) -> Architecture:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    # -- JSON ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (see the module docstring)."""
+        return {
+            "schema": SCHEMA,
+            "version": SCHEMA_VERSION,
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "stem": [asdict(layer) for layer in self.stem],
+            "stages": [_stage_dict(stage) for stage in self.stages],
+            "head": asdict(self.head),
+            "train": asdict(self.train),
+            "meta": _jsonable(dict(self.meta)),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Architecture:
+        """Build and validate an architecture from its JSON-ready form.
+
+        Raises
+        ------
+        GenesisError
+            For a wrong schema or version, a missing or unknown field, or any invalid value.
+        """
+        if not isinstance(data, dict):
+            raise GenesisError(f"an architecture must be a JSON object, got {type(data).__name__}")
+        if data.get("schema") != SCHEMA:
+            raise GenesisError(f"not a genesis architecture: schema is {data.get('schema')!r}")
+        version = data.get("version")
+        if version != SCHEMA_VERSION:
+            raise GenesisError(
+                f"unknown architecture schema version {version!r}; this genesis reads version "
+                f"{SCHEMA_VERSION}"
+            )
+        _require(data, "architecture", ("input_shape", "num_classes", "stages"))
+        _no_unknown(
+            data,
+            "architecture",
+            {
+                "schema",
+                "version",
+                "name",
+                "input_shape",
+                "num_classes",
+                "stem",
+                "stages",
+                "head",
+                "train",
+                "meta",
+            },
+        )
+        stages = data["stages"]
+        if not isinstance(stages, list):
+            raise GenesisError(f"architecture stages must be a list, got {type(stages).__name__}")
+        return cls(
+            input_shape=_as_list("input_shape", data["input_shape"]),
+            num_classes=data["num_classes"],
+            stem=tuple(
+                _build(StemLayer, f"stem[{i}]", d)
+                for i, d in enumerate(_as_list("stem", data.get("stem", [])))
+            ),
+            stages=tuple(_stage_from_dict(i, d) for i, d in enumerate(stages)),
+            head=_build(Head, "head", data.get("head", {})),
+            train=_build(TrainConfig, "train", data.get("train", {})),
+            name=str(data.get("name", "")),
+            meta=data.get("meta") or {},
+        )
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "architecture JSON") -> Architecture:
+        """Parse JSON text; ``source`` names it in messages."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GenesisError(
+                f"{source} is not valid JSON (truncated or malformed): {exc.msg} "
+                f"(line {exc.lineno}, column {exc.colno})"
+            ) from None
+        try:
+            return cls.from_dict(data)
+        except GenesisError as exc:
+            raise GenesisError(f"{source}: {exc}") from None
+
+
+def load_architecture(path: str | os.PathLike) -> Architecture:
+    """Read an architecture JSON file. Never executes anything from the file.
+
+    Raises
+    ------
+    GenesisError
+        If the file is missing or unreadable, or its content is not a valid architecture.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GenesisError(f"architecture file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GenesisError(f"cannot read architecture file {str(path)!r}: {exc}") from None
+    return Architecture.from_json(text, source=str(path))
+
+
+def save_architecture(arch: Architecture, path: str | os.PathLike) -> Path:
+    """Write ``arch`` as JSON, atomically (a temporary file renamed over ``path``)."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(arch.to_json() + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _stage_dict(stage: Stage) -> dict[str, Any]:
+    G = stage.graph
+    src, dst = G.graph["input"], G.graph["output"]
+    out: dict[str, Any] = {
+        "channels": stage.channels,
+        "stride": stage.stride,
+        "graph": {
+            "input": src,
+            "output": dst,
+            "nodes": [
+                {"id": v, "op": d["op"]}
+                for v, d in sorted(G.nodes(data=True), key=_key)
+                if v not in (src, dst)
+            ],
+            "edges": sorted(
+                ([u, v] for u, v in G.edges), key=lambda e: (_key((e[0],)), _key((e[1],)))
+            ),
+        },
+    }
+    if stage.origin:
+        out["origin"] = _jsonable(dict(stage.origin))
+    return out
+
+
+def _key(item: tuple) -> tuple:
+    return (0, item[0]) if isinstance(item[0], int) else (1, repr(item[0]))
+
+
+def _stage_from_dict(i: int, data: Any) -> Stage:
+    where = f"stage {i}"
+    if not isinstance(data, dict):
+        raise GenesisError(f"{where} must be a JSON object, got {type(data).__name__}")
+    _require(data, where, ("channels", "graph"))
+    _no_unknown(data, where, {"channels", "stride", "graph", "origin"})
+    g = data["graph"]
+    if not isinstance(g, dict):
+        raise GenesisError(f"{where} graph must be a JSON object, got {type(g).__name__}")
+    _require(g, f"{where} graph", ("input", "output", "nodes", "edges"))
+    G = nx.DiGraph(input=g["input"], output=g["output"])
+    for node in (g["input"], g["output"]):
+        if isinstance(node, (list, dict)):
+            raise GenesisError(f"{where} graph input/output must be node ids, got {node!r}")
+    G.add_nodes_from([g["input"], g["output"]])
+    for entry in _as_list(f"{where} graph nodes", g["nodes"]):
+        if not isinstance(entry, dict) or "id" not in entry or "op" not in entry:
+            raise GenesisError(f"{where} graph nodes need 'id' and 'op', got {entry!r}")
+        node = entry["id"]
+        if isinstance(node, (list, dict)):
+            raise GenesisError(f"{where} node ids must be numbers or strings, got {node!r}")
+        if node in G:
+            raise GenesisError(f"{where} graph lists node {node!r} twice")
+        G.add_node(node, op=entry["op"])
+    seen = set()
+    for edge in _as_list(f"{where} graph edges", g["edges"]):
+        if not (isinstance(edge, list) and len(edge) == 2):
+            raise GenesisError(f"{where} graph edges must be [from, to] pairs, got {edge!r}")
+        u, v = edge
+        if isinstance(u, (list, dict)) or isinstance(v, (list, dict)):
+            raise GenesisError(f"{where} edge endpoints must be node ids, got {edge!r}")
+        if u not in G or v not in G:
+            missing = u if u not in G else v
+            raise GenesisError(f"{where} edge {edge} names node {missing!r}, which is not listed")
+        if (u, v) in seen:
+            raise GenesisError(f"{where} graph lists edge {edge} twice")
+        seen.add((u, v))
+        G.add_edge(u, v)
+    try:
+        return Stage(
+            graph=G,
+            channels=data["channels"],
+            stride=data.get("stride", 2),
+            origin=data.get("origin"),
+        )
+    except GenesisError as exc:
+        raise GenesisError(f"{where}: {exc}") from None
+
+
+def _require(data: dict, where: str, names: Iterable[str]) -> None:
+    for name in names:
+        if name not in data:
+            raise GenesisError(f"{where} is missing the field {name!r}")
+
+
+def _no_unknown(data: dict, where: str, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise GenesisError(f"{where} has unknown field(s) {unknown}; known: {sorted(allowed)}")
+
+
+def _as_list(where: str, value: Any) -> list:
+    if not isinstance(value, list):
+        raise GenesisError(f"{where} must be a JSON list, got {type(value).__name__}")
+    return value
+
+
+def _build(cls: type, where: str, data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise GenesisError(f"{where} must be a JSON object, got {type(data).__name__}")
+    names = {f.name for f in fields(cls)}
+    _no_unknown(data, where, names)
+    try:
+        return cls(**data)
+    except TypeError as exc:
+        raise GenesisError(f"{where}: {exc}") from None
+
+
+def _jsonable(value: Any) -> Any:
+    """Round ``value`` through JSON so that what is kept equals what is written."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as exc:
+        raise GenesisError(f"architecture metadata must be JSON data: {exc}") from None

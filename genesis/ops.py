@@ -1,0 +1,237 @@
+"""The op registry: what a compute node of a stage does after it aggregates its inputs.
+
+Each op is registered with :func:`register_op` as a *module factory* ``(c_in, c_out, stride) ->
+torch.nn.Module`` together with a *complexity function* ``(c_in, c_out, stride, h, w) ->
+Complexity`` that counts multiply-adds and parameters without building the module (pycls's
+``*_cx`` functions). One test holds the two equal for every registered op.
+
+Every op maps ``(N, c_in, H, W)`` to ``(N, c_out, ceil(H / stride), ceil(W / stride))``. The
+nodes a stage's input feeds get ``stride = stage stride`` and ``c_in`` = the stage input width;
+all others get ``stride = 1`` and ``c_in = c_out``.
+
+MACs count the multiply-adds of convolutions and linear layers only, the quantity RandWire,
+NSGA-Net and NNI call "FLOPs" and exactly half of what ``torch.utils.flop_counter`` counts.
+Batch norm, ReLU, pooling and the weighted sums of the aggregation are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from graphs import DEFAULT_OP, GenesisError
+
+__all__ = [
+    "DEFAULT_OP",
+    "OPS",
+    "Complexity",
+    "OpSpec",
+    "register_op",
+    "get_op",
+    "op_names",
+    "conv_cx",
+    "bn_cx",
+    "linear_cx",
+]
+
+
+@dataclass(frozen=True)
+class Complexity:
+    """Multiply-adds and parameters of a piece of network, and the spatial size it outputs."""
+
+    macs: int  # multiply-adds of convolutions and linear layers
+    params: int  # trainable parameters
+    h: int = 1  # output height
+    w: int = 1  # output width
+
+    def __add__(self, other: Complexity) -> Complexity:
+        return Complexity(self.macs + other.macs, self.params + other.params, other.h, other.w)
+
+
+def _out(size: int, stride: int) -> int:
+    return -(-size // stride)
+
+
+def conv_cx(
+    c_in: int, c_out: int, k: int, stride: int, h: int, w: int, groups: int = 1, bias: bool = False
+) -> Complexity:
+    """A k x k convolution with 'same' padding (pycls's ``conv2d_cx``)."""
+    ho, wo = _out(h, stride), _out(w, stride)
+    per_out = k * k * (c_in // groups)
+    return Complexity(per_out * c_out * ho * wo, per_out * c_out + (c_out if bias else 0), ho, wo)
+
+
+def bn_cx(c: int, h: int, w: int) -> Complexity:
+    """Batch norm: two parameters per channel, no MACs counted."""
+    return Complexity(0, 2 * c, h, w)
+
+
+def linear_cx(c_in: int, c_out: int) -> Complexity:
+    """A linear layer with bias."""
+    return Complexity(c_in * c_out, c_in * c_out + c_out)
+
+
+# -- modules --------------------------------------------------------------------------------------
+class SepConv(nn.Sequential):
+    """ReLU -> depthwise k x k (dilated) conv -> pointwise 1x1 conv -> BN (RandWire's node op)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, k: int = 3, dilation: int = 1):
+        pad = dilation * (k - 1) // 2
+        super().__init__(
+            nn.ReLU(),
+            nn.Conv2d(c_in, c_in, k, stride, pad, dilation=dilation, groups=c_in, bias=False),
+            nn.Conv2d(c_in, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
+
+
+class ReLUConvBN(nn.Sequential):
+    """ReLU -> k x k conv -> BN."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, k: int = 3):
+        super().__init__(
+            nn.ReLU(), nn.Conv2d(c_in, c_out, k, stride, k // 2, bias=False), nn.BatchNorm2d(c_out)
+        )
+
+
+class Pool(nn.Sequential):
+    """3x3 max or average pooling; a 1x1 conv with BN follows when the width changes."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, kind: str = "max"):
+        pool = (
+            nn.MaxPool2d(3, stride, 1)
+            if kind == "max"
+            else nn.AvgPool2d(3, stride, 1, count_include_pad=False)
+        )
+        layers: list[nn.Module] = [pool]
+        if c_in != c_out:
+            layers += [nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out)]
+        super().__init__(*layers)
+
+
+class Identity(nn.Sequential):
+    """The input itself; a strided 1x1 conv with BN where the shape changes."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        layers: list[nn.Module] = []
+        if c_in != c_out or stride != 1:
+            layers = [nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)]
+        super().__init__(*layers)
+
+
+# -- complexity -----------------------------------------------------------------------------------
+def _sep_cx(k: int) -> Callable[..., Complexity]:
+    def cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
+        dw = conv_cx(c_in, c_in, k, stride, h, w, groups=c_in)
+        pw = conv_cx(c_in, c_out, 1, 1, dw.h, dw.w)
+        return dw + pw + bn_cx(c_out, pw.h, pw.w)
+
+    return cx
+
+
+def _conv_cx(k: int) -> Callable[..., Complexity]:
+    def cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
+        conv = conv_cx(c_in, c_out, k, stride, h, w)
+        return conv + bn_cx(c_out, conv.h, conv.w)
+
+    return cx
+
+
+def _pool_cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
+    out = Complexity(0, 0, _out(h, stride), _out(w, stride))
+    if c_in != c_out:
+        out = out + conv_cx(c_in, c_out, 1, 1, out.h, out.w) + bn_cx(c_out, out.h, out.w)
+    return out
+
+
+def _identity_cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
+    if c_in == c_out and stride == 1:
+        return Complexity(0, 0, h, w)
+    conv = conv_cx(c_in, c_out, 1, stride, h, w)
+    return conv + bn_cx(c_out, conv.h, conv.w)
+
+
+# -- registry -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OpSpec:
+    """A registered op: how to build it and how to count it."""
+
+    name: str  # registry key, stored in architecture JSON
+    factory: Callable[[int, int, int], nn.Module]  # (c_in, c_out, stride) -> module
+    complexity: Callable[[int, int, int, int, int], Complexity]  # (c_in, c_out, stride, h, w)
+    description: str = ""  # one line for `genesis info` and renderings
+
+
+#: Op name -> :class:`OpSpec`. Extend it with :func:`register_op`.
+OPS: dict[str, OpSpec] = {}
+
+
+def register_op(name: str, complexity: Callable[..., Complexity], description: str = ""):
+    """Decorator registering a module factory ``(c_in, c_out, stride) -> nn.Module`` as op ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry key. Re-registering a name replaces it.
+    complexity : callable
+        ``(c_in, c_out, stride, h, w) -> Complexity`` counting the module built by the factory:
+        conv and linear multiply-adds, trainable parameters, output size.
+    description : str
+        One line shown in listings.
+
+    Examples
+    --------
+    >>> @register_op("conv_5x5", complexity=_conv_cx(5), description="ReLU-conv5x5-BN")
+    ... def _conv5(c_in, c_out, stride):
+    ...     return ReLUConvBN(c_in, c_out, stride, k=5)
+    >>> "conv_5x5" in op_names()
+    True
+    >>> del OPS["conv_5x5"]
+    """
+
+    def wrap(factory: Callable[[int, int, int], nn.Module]):
+        OPS[name] = OpSpec(name, factory, complexity, description)
+        return factory
+
+    return wrap
+
+
+def get_op(name: str) -> OpSpec:
+    """The registered op ``name``; raises :class:`GenesisError` listing the known ones."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise GenesisError(f"unknown op {name!r}; known ops: {', '.join(op_names())}") from None
+
+
+def op_names() -> list[str]:
+    """Registered op names, sorted."""
+    return sorted(OPS)
+
+
+register_op("sep_conv_3x3", _sep_cx(3), "ReLU-SepConv3x3-BN (RandWire)")(
+    lambda c_in, c_out, stride: SepConv(c_in, c_out, stride, k=3)
+)
+register_op("sep_conv_5x5", _sep_cx(5), "ReLU-SepConv5x5-BN")(
+    lambda c_in, c_out, stride: SepConv(c_in, c_out, stride, k=5)
+)
+register_op("dil_sep_conv_3x3", _sep_cx(3), "ReLU-SepConv3x3 dilation 2-BN")(
+    lambda c_in, c_out, stride: SepConv(c_in, c_out, stride, k=3, dilation=2)
+)
+register_op("conv_3x3", _conv_cx(3), "ReLU-Conv3x3-BN")(
+    lambda c_in, c_out, stride: ReLUConvBN(c_in, c_out, stride, k=3)
+)
+register_op("conv_1x1", _conv_cx(1), "ReLU-Conv1x1-BN")(
+    lambda c_in, c_out, stride: ReLUConvBN(c_in, c_out, stride, k=1)
+)
+register_op("max_pool_3x3", _pool_cx, "MaxPool3x3 (+Conv1x1-BN when the width changes)")(
+    lambda c_in, c_out, stride: Pool(c_in, c_out, stride, "max")
+)
+register_op("avg_pool_3x3", _pool_cx, "AvgPool3x3 (+Conv1x1-BN when the width changes)")(
+    lambda c_in, c_out, stride: Pool(c_in, c_out, stride, "avg")
+)
+register_op("identity", _identity_cx, "Identity (Conv1x1-BN when the shape changes)")(
+    lambda c_in, c_out, stride: Identity(c_in, c_out, stride)
+)

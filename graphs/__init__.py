@@ -1,0 +1,55 @@
+"""Random-graph wiring for neural architectures: RandWire DAGs, generators and mutations.
+
+Pure networkx + numpy; never imports torch.
+"""
+
+from graphs.dag import DEFAULT_OP, attach_io, compute_nodes, relabel_canonical, to_dag, validate_dag
+from graphs.errors import GenesisError
+from graphs.generators import (
+    FAMILIES,
+    ba_isolated_graph,
+    barabasi_albert,
+    erdos_renyi,
+    from_networkx,
+    random_dag,
+    watts_strogatz,
+)
+from graphs.mutations import (
+    MUTATIONS,
+    add_edge,
+    crossover,
+    delete_node,
+    insert_node,
+    mutate,
+    mutate_op,
+    remove_edge,
+    rewire_edge,
+)
+from graphs.stats import graph_stats
+
+__all__ = [
+    "DEFAULT_OP",
+    "FAMILIES",
+    "MUTATIONS",
+    "GenesisError",
+    "add_edge",
+    "attach_io",
+    "ba_isolated_graph",
+    "barabasi_albert",
+    "compute_nodes",
+    "crossover",
+    "delete_node",
+    "erdos_renyi",
+    "from_networkx",
+    "graph_stats",
+    "insert_node",
+    "mutate",
+    "mutate_op",
+    "random_dag",
+    "relabel_canonical",
+    "remove_edge",
+    "rewire_edge",
+    "to_dag",
+    "validate_dag",
+    "watts_strogatz",
+]

@@ -1,0 +1,3 @@
+"""visualize: filled in by later issues."""
+
+__all__: list[str] = []

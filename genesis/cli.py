@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from genesis.complexity import count_complexity
 from genesis.fingerprint import architecture_hash
 from genesis.genome import Architecture, load_architecture, save_architecture
 from genesis.ops import op_names
@@ -102,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("file", metavar="FILE", help="architecture JSON")
     info.add_argument("--json", action="store_true", help="one JSON object on stdout")
     info.set_defaults(func=cmd_info)
+
+    exp = sub.add_parser(
+        "export",
+        help="export an architecture to ONNX and/or a torch.export program",
+        description="Compile an architecture (optionally with trained weights) and export it; "
+        "the architecture JSON is embedded as metadata and the outputs are checked.",
+    )
+    exp.add_argument("file", metavar="FILE", help="architecture JSON")
+    exp.add_argument("--onnx", metavar="OUT.onnx", help="write an ONNX model here")
+    exp.add_argument("--program", metavar="OUT.pt2", help="write a torch.export program here")
+    exp.add_argument("--weights", metavar="STATE_DICT", help="trained weights (a state_dict file)")
+    exp.add_argument("--seed", type=int, default=0, help="init seed when no weights are given")
+    exp.set_defaults(func=cmd_export)
     return parser
 
 
@@ -159,12 +173,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def describe(arch: Architecture) -> dict[str, Any]:
     """The facts ``genesis info`` shows, as JSON-ready data."""
+    cx = count_complexity(arch)
     stages = []
-    for stage, stats in zip(arch.stages, arch.stage_stats(), strict=True):
+    for stage, stats, stage_cx in zip(arch.stages, arch.stage_stats(), cx.stages, strict=True):
         stages.append(
             {
                 "channels": stage.channels,
                 "stride": stage.stride,
+                "macs": stage_cx.macs,
+                "params": stage_cx.params,
                 **stats,
                 "ops": dict(sorted(Counter(stage.ops().values()).items())),
                 "origin": dict(stage.origin) if stage.origin else None,
@@ -175,6 +192,7 @@ def describe(arch: Architecture) -> dict[str, Any]:
         "name": arch.name,
         "input_shape": list(arch.input_shape),
         "num_classes": arch.num_classes,
+        **cx.as_dict(),
         "stem": [layer.channels for layer in arch.stem],
         "head_channels": arch.head.channels,
         "stages": stages,
@@ -194,6 +212,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"{facts['num_classes']} classes, hash {facts['hash']}"
     )
     print(f"stem widths {facts['stem']}, head width {facts['head_channels'] or 'none'}")
+    print(
+        f"{_si(facts['macs'])} MACs (multiply-adds; FLOPs = 2 x MACs = {_si(facts['flops'])}), "
+        f"{_si(facts['params'])} parameters"
+    )
     header = (
         f"{'stage':>5} {'width':>5} {'stride':>6} {'nodes':>5} {'edges':>5} {'in':>3} "
         f"{'out':>3} {'depth':>5} {'path':>6} {'clust':>6} {'deg':>5}  ops"
@@ -204,13 +226,44 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(
             f"{i:>5} {s['channels']:>5} {s['stride']:>6} {s['nodes']:>5} {s['edges']:>5} "
             f"{s['input_nodes']:>3} {s['output_nodes']:>3} {s['depth']:>5} "
-            f"{s['avg_path_length']:>6.2f} {s['clustering']:>6.3f} {s['degree_mean']:>5.2f}  {ops}"
+            f"{s['avg_path_length']:>6.2f} {s['clustering']:>6.3f} {s['degree_mean']:>5.2f} "
+            f"{_si(s['macs']):>7} {_si(s['params']):>7}  {ops}"
         )
     t = facts["train"]
     print(
         f"train: {t['optimizer']} lr {t['lr']} wd {t['weight_decay']} batch {t['batch_size']} "
         f"epochs {t['epochs']} label smoothing {t['label_smoothing']} ({t['schedule']})"
     )
+    return 0
+
+
+def _si(value: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{unit}"
+    return str(value)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``genesis export``: ONNX and/or torch.export artefacts with the JSON embedded."""
+    from genesis.compiler import compile_architecture
+    from genesis.export import export_onnx, export_program, load_weights
+
+    if not (args.onnx or args.program):
+        raise GenesisError("export needs at least one of --onnx OUT.onnx or --program OUT.pt2")
+    arch = load_architecture(args.file)
+    model = compile_architecture(arch, seed=args.seed)
+    if args.weights:
+        load_weights(model, args.weights)
+    if args.onnx:
+        diff = export_onnx(model, arch, args.onnx)
+        check = "not checked (onnxruntime missing)" if diff is None else f"max |diff| {diff:.2e}"
+        print(f"wrote {args.onnx}: ONNX, dynamic batch, outputs vs PyTorch {check}")
+    if args.program:
+        diff = export_program(model, arch, args.program)
+        print(
+            f"wrote {args.program}: torch.export program, outputs vs PyTorch max |diff| {diff:.2e}"
+        )
     return 0
 
 

@@ -57,6 +57,17 @@ def _number(owner: str, name: str, value: Any, low: float, high: float, *, open_
         raise GenesisError(f"{owner} {name} must be in {bound}{low}, {high}], got {value!r}")
 
 
+def _floats(obj: Any, names: Iterable[str]) -> None:
+    """Store validated numbers as floats, so that 0 and 0.0 serialize and hash alike."""
+    for name in names:
+        object.__setattr__(obj, name, float(getattr(obj, name)))
+
+
+def _stride(owner: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in (1, 2):
+        raise GenesisError(f"{owner} stride must be 1 or 2, got {value!r}")
+
+
 @dataclass(frozen=True)
 class StemLayer:
     """A plain k x k convolution with batch norm before the stages (RandWire's conv1/conv2)."""
@@ -67,8 +78,7 @@ class StemLayer:
 
     def __post_init__(self) -> None:
         _positive_int("stem layer", "channels", self.channels)
-        if self.stride not in (1, 2):
-            raise GenesisError(f"stem layer stride must be 1 or 2, got {self.stride!r}")
+        _stride("stem layer", self.stride)
         _positive_int("stem layer", "kernel", self.kernel)
         if self.kernel % 2 == 0:
             raise GenesisError(f"stem layer kernel must be odd, got {self.kernel}")
@@ -91,8 +101,10 @@ class Stage:
 
     def __post_init__(self) -> None:
         _positive_int("stage", "channels", self.channels)
-        if self.stride not in (1, 2):
-            raise GenesisError(f"stage stride must be 1 or 2, got {self.stride!r}")
+        _stride("stage", self.stride)
+        bad = [v for v in self.graph if isinstance(v, bool) or not isinstance(v, int)]
+        if bad:
+            raise GenesisError(f"stage node ids must be integers, got {bad[0]!r}")
         if self.origin is not None and not isinstance(self.origin, Mapping):
             raise GenesisError(f"stage origin must be a JSON object, got {self.origin!r}")
         validate_dag(self.graph)
@@ -127,6 +139,7 @@ class Head:
         _number("head", "dropout", self.dropout, 0.0, 1.0)
         if self.dropout >= 1.0:
             raise GenesisError(f"head dropout must be below 1, got {self.dropout}")
+        _floats(self, ("dropout",))
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,7 @@ class TrainConfig:
         if self.label_smoothing >= 1.0:
             raise GenesisError(f"train label_smoothing must be below 1, got {self.label_smoothing}")
         _number("train", "warmup_epochs", self.warmup_epochs, 0.0, 1e6)
+        _floats(self, ("lr", "momentum", "weight_decay", "label_smoothing", "warmup_epochs"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,6 +319,9 @@ class Architecture:
         stages = data["stages"]
         if not isinstance(stages, list):
             raise GenesisError(f"architecture stages must be a list, got {type(stages).__name__}")
+        name = data.get("name", "")
+        if not isinstance(name, str):
+            raise GenesisError(f"architecture name must be a string, got {name!r}")
         return cls(
             input_shape=_as_list("input_shape", data["input_shape"]),
             num_classes=data["num_classes"],
@@ -315,7 +332,7 @@ class Architecture:
             stages=tuple(_stage_from_dict(i, d) for i, d in enumerate(stages)),
             head=_build(Head, "head", data.get("head", {})),
             train=_build(TrainConfig, "train", data.get("train", {})),
-            name=str(data.get("name", "")),
+            name=name,
             meta=data.get("meta") or {},
         )
 
@@ -329,6 +346,8 @@ class Architecture:
                 f"{source} is not valid JSON (truncated or malformed): {exc.msg} "
                 f"(line {exc.lineno}, column {exc.colno})"
             ) from None
+        except RecursionError:
+            raise GenesisError(f"{source} is nested too deeply to be an architecture") from None
         try:
             return cls.from_dict(data)
         except GenesisError as exc:
@@ -376,21 +395,15 @@ def _stage_dict(stage: Stage) -> dict[str, Any]:
             "output": dst,
             "nodes": [
                 {"id": v, "op": d["op"]}
-                for v, d in sorted(G.nodes(data=True), key=_key)
+                for v, d in sorted(G.nodes(data=True))
                 if v not in (src, dst)
             ],
-            "edges": sorted(
-                ([u, v] for u, v in G.edges), key=lambda e: (_key((e[0],)), _key((e[1],)))
-            ),
+            "edges": sorted([u, v] for u, v in G.edges),
         },
     }
     if stage.origin:
         out["origin"] = _jsonable(dict(stage.origin))
     return out
-
-
-def _key(item: tuple) -> tuple:
-    return (0, item[0]) if isinstance(item[0], int) else (1, repr(item[0]))
 
 
 def _stage_from_dict(i: int, data: Any) -> Stage:
@@ -403,17 +416,19 @@ def _stage_from_dict(i: int, data: Any) -> Stage:
     if not isinstance(g, dict):
         raise GenesisError(f"{where} graph must be a JSON object, got {type(g).__name__}")
     _require(g, f"{where} graph", ("input", "output", "nodes", "edges"))
+    _no_unknown(g, f"{where} graph", {"input", "output", "nodes", "edges"})
     G = nx.DiGraph(input=g["input"], output=g["output"])
     for node in (g["input"], g["output"]):
-        if isinstance(node, (list, dict)):
-            raise GenesisError(f"{where} graph input/output must be node ids, got {node!r}")
+        if isinstance(node, bool) or not isinstance(node, int):
+            raise GenesisError(f"{where} graph input/output must be integer node ids, got {node!r}")
     G.add_nodes_from([g["input"], g["output"]])
     for entry in _as_list(f"{where} graph nodes", g["nodes"]):
         if not isinstance(entry, dict) or "id" not in entry or "op" not in entry:
             raise GenesisError(f"{where} graph nodes need 'id' and 'op', got {entry!r}")
+        _no_unknown(entry, f"{where} graph node", {"id", "op"})
         node = entry["id"]
-        if isinstance(node, (list, dict)):
-            raise GenesisError(f"{where} node ids must be numbers or strings, got {node!r}")
+        if isinstance(node, bool) or not isinstance(node, int):
+            raise GenesisError(f"{where} node ids must be integers, got {node!r}")
         if node in G:
             raise GenesisError(f"{where} graph lists node {node!r} twice")
         G.add_node(node, op=entry["op"])
@@ -422,8 +437,8 @@ def _stage_from_dict(i: int, data: Any) -> Stage:
         if not (isinstance(edge, list) and len(edge) == 2):
             raise GenesisError(f"{where} graph edges must be [from, to] pairs, got {edge!r}")
         u, v = edge
-        if isinstance(u, (list, dict)) or isinstance(v, (list, dict)):
-            raise GenesisError(f"{where} edge endpoints must be node ids, got {edge!r}")
+        if any(isinstance(e, bool) or not isinstance(e, int) for e in edge):
+            raise GenesisError(f"{where} edge endpoints must be integer node ids, got {edge!r}")
         if u not in G or v not in G:
             missing = u if u not in G else v
             raise GenesisError(f"{where} edge {edge} names node {missing!r}, which is not listed")
@@ -475,5 +490,5 @@ def _jsonable(value: Any) -> Any:
     """Round ``value`` through JSON so that what is kept equals what is written."""
     try:
         return json.loads(json.dumps(value))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise GenesisError(f"architecture metadata must be JSON data: {exc}") from None

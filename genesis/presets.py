@@ -202,6 +202,12 @@ def build_architecture(
     for what, value, low in (("channels", c, 2), ("nodes", n, 2), ("stages", s, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise GenesisError(f"{what} must be an integer >= {low}, got {value!r}")
+    reserved = sorted({"family", "n", "seed", "op"} & set(params))
+    if reserved:
+        raise GenesisError(
+            f"graph parameters may not set {reserved}; use the family, nodes, seed and op "
+            "arguments instead"
+        )
     stem, slots = spec.layout(c, n, s)
     rng = create_py_random_state(seed)
     drawn = []

@@ -1,0 +1,155 @@
+"""Export a compiled architecture to ONNX and to a ``torch.export`` program, JSON embedded.
+
+Both artefacts carry the architecture JSON as metadata (ONNX ``metadata_props`` key
+``genesis.architecture``; the ``.pt2`` archive's extra file ``genesis.architecture.json``), so an
+exported model says what it is. The batch dimension is dynamic. :func:`export_onnx` checks the
+ONNX model's outputs against PyTorch's with onnxruntime when it is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from genesis.genome import Architecture
+from graphs import GenesisError
+
+__all__ = [
+    "METADATA_KEY",
+    "export_onnx",
+    "export_program",
+    "load_weights",
+    "read_onnx_architecture",
+]
+
+METADATA_KEY = "genesis.architecture"
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
+    """Load a ``state_dict`` file into ``model`` safely (``torch.load(weights_only=True)``).
+
+    Raises
+    ------
+    GenesisError
+        If the file is missing, is not a plain tensor ``state_dict``, or does not fit ``model``.
+    """
+    try:
+        state = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise GenesisError(f"weights file {str(path)!r} does not exist") from None
+    except Exception as exc:  # unpickling refused or corrupt archive: the file is the problem
+        raise GenesisError(
+            f"cannot read weights file {str(path)!r} as a torch state_dict "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(state, dict):
+        raise GenesisError(
+            f"weights file {str(path)!r} holds {type(state).__name__}, not a state_dict"
+        )
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise GenesisError(
+            f"weights file {str(path)!r} does not fit this architecture: "
+            f"{' '.join(line.strip() for line in first[:3])}"
+        ) from None
+    return model
+
+
+def _example(arch: Architecture, batch: int = 2) -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(batch, *arch.input_shape, generator=g)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence the exporters' progress lines and deprecation chatter."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def export_onnx(
+    model: nn.Module, arch: Architecture, path: str | os.PathLike, check: bool = True
+) -> float | None:
+    """Write ``model`` (built from ``arch``) as ONNX with a dynamic batch and the JSON embedded.
+
+    Returns
+    -------
+    float or None
+        Largest absolute difference between onnxruntime's and PyTorch's outputs on a random
+        batch, or None when onnxruntime is not installed or ``check`` is False.
+    """
+    import onnx
+
+    path = Path(path)
+    model = model.eval()
+    x = _example(arch)
+    with _quiet():
+        program = torch.onnx.export(
+            model, (x,), dynamo=True, dynamic_shapes=({0: "batch"},), verbose=False
+        )
+    proto = program.model_proto
+    proto.metadata_props.add(key=METADATA_KEY, value=arch.to_json(indent=None))
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    onnx.save(proto, tmp)
+    os.replace(tmp, path)
+    if not check:
+        return None
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    probe = _example(arch, batch=3)
+    (got,) = session.run(None, {session.get_inputs()[0].name: probe.numpy()})
+    with torch.no_grad():
+        want = model(probe).numpy()
+    return float(np.abs(got - want).max())
+
+
+def read_onnx_architecture(path: str | os.PathLike) -> Architecture:
+    """The architecture embedded in an ONNX file written by :func:`export_onnx`."""
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    for prop in proto.metadata_props:
+        if prop.key == METADATA_KEY:
+            return Architecture.from_json(prop.value, source=f"{path} metadata")
+    raise GenesisError(f"{path} carries no {METADATA_KEY!r} metadata")
+
+
+def export_program(model: nn.Module, arch: Architecture, path: str | os.PathLike) -> float:
+    """Write a ``torch.export`` program (``.pt2``) with a dynamic batch and the JSON embedded.
+
+    Returns the largest absolute difference between the reloaded program's outputs and the
+    module's on a random batch.
+    """
+    path = Path(path)
+    model = model.eval()
+    batch = torch.export.Dim("batch", min=1, max=65536)
+    with _quiet():
+        program = torch.export.export(model, (_example(arch),), dynamic_shapes=({0: batch},))
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.pt2")
+    torch.export.save(program, tmp, extra_files={f"{METADATA_KEY}.json": arch.to_json(indent=None)})
+    os.replace(tmp, path)
+    probe = _example(arch, batch=3)
+    with torch.no_grad():
+        got = torch.export.load(path).module()(probe)
+        want = model(probe)
+    return float((got - want).abs().max())

@@ -128,6 +128,15 @@ def compile_architecture(arch: Architecture, seed: int = 0) -> fx.GraphModule:
     torch.Size([2, 10])
     """
     plan = feature_plan(arch)
+    # Module constructors draw their default init from the global generator: fork it, so that
+    # compiling leaves the caller's random state as it was (init_weights re-draws everything).
+    with torch.random.fork_rng(devices=[]):
+        model = _build(arch, plan)
+    model.meta["architecture"] = arch.to_json(indent=None)
+    return init_weights(model, seed)
+
+
+def _build(arch: Architecture, plan) -> fx.GraphModule:
     root = nn.Module()
     graph = fx.Graph()
 
@@ -189,6 +198,4 @@ def compile_architecture(arch: Architecture, seed: int = 0) -> fx.GraphModule:
     logits = call("call_module", "head", (x,), "logits")
     graph.output(logits)
     graph.lint()
-    model = fx.GraphModule(root, graph, class_name="RandWireNet")
-    model.meta["architecture"] = arch.to_json(indent=None)
-    return init_weights(model, seed)
+    return fx.GraphModule(root, graph, class_name="RandWireNet")

@@ -217,11 +217,14 @@ def crossover(G1: nx.DiGraph, G2: nx.DiGraph, seed=None) -> tuple[nx.DiGraph, nx
 
 
 def _splice(head: nx.DiGraph, tail: nx.DiGraph, cut: int) -> nx.DiGraph:
-    n_tail = tail.number_of_nodes() - 2
+    n_head, n_tail = head.number_of_nodes() - 2, tail.number_of_nodes() - 2
     H = nx.DiGraph(input=0, output=n_tail + 1)
     H.add_nodes_from([0, n_tail + 1])
     H.add_nodes_from((v, {"op": head.nodes[v]["op"]}) for v in range(1, cut))
     H.add_nodes_from((v, {"op": tail.nodes[v]["op"]}) for v in range(cut, n_tail + 1))
-    H.add_edges_from((u, v) for u, v in head.edges if 1 <= u < cut and 1 <= v <= n_tail)
+    # v <= n_head: an edge to the head's output node (n_head + 1) is not an edge to a compute node.
+    H.add_edges_from(
+        (u, v) for u, v in head.edges if 1 <= u < cut and 1 <= v <= min(n_head, n_tail)
+    )
     H.add_edges_from((u, v) for u, v in tail.edges if u >= cut and v <= n_tail)
     return _finish(H)

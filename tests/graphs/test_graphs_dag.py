@@ -68,7 +68,9 @@ def test_to_dag_edges_point_from_lower_to_higher_number():
 
 
 def test_to_dag_errors():
-    with pytest.raises(GenesisError, match="to_dag needs an undirected graph, got a directed DiGraph"):
+    with pytest.raises(
+        GenesisError, match="to_dag needs an undirected graph, got a directed DiGraph"
+    ):
         to_dag(nx.DiGraph([(0, 1)]))
     with pytest.raises(GenesisError, match="to_dag needs a graph with at least one node"):
         to_dag(nx.Graph())
@@ -133,7 +135,9 @@ def test_validate_cycle_names_its_nodes():
     with pytest.raises(GenesisError, match=re.escape("stage has a cycle through nodes [1, 2, 3]")):
         validate_dag(G)
     G = stage([(0, 1), (1, 5), (1, 2), (2, 4), (4, 3), (3, 2)], output=5)
-    with pytest.raises(GenesisError, match=re.escape("stage 2 has a cycle through nodes [2, 3, 4]")):
+    with pytest.raises(
+        GenesisError, match=re.escape("stage 2 has a cycle through nodes [2, 3, 4]")
+    ):
         validate_dag(G, name="stage 2")
 
 
@@ -155,7 +159,9 @@ def test_validate_self_loop():
 def test_validate_node_off_every_path(edges, nodes, off):
     G = stage(edges, output=max(v for e in edges for v in e), nodes=nodes)
     output = G.graph["output"]
-    with pytest.raises(GenesisError, match=re.escape(f"nodes {off} lie on no path from input 0 to output {output}")):
+    with pytest.raises(
+        GenesisError, match=re.escape(f"nodes {off} lie on no path from input 0 to output {output}")
+    ):
         validate_dag(G)
 
 
@@ -179,13 +185,17 @@ def test_validate_missing_or_bad_op_attribute():
 
 def test_validate_input_with_predecessors():
     G = stage([(0, 1), (1, 3), (2, 0)], output=3)
-    with pytest.raises(GenesisError, match=re.escape("input node 0 must have no predecessors, got [2]")):
+    with pytest.raises(
+        GenesisError, match=re.escape("input node 0 must have no predecessors, got [2]")
+    ):
         validate_dag(G)
 
 
 def test_validate_output_with_successors():
     G = stage([(0, 1), (1, 2), (2, 3)], output=2)
-    with pytest.raises(GenesisError, match=re.escape("output node 2 must have no successors, got [3]")):
+    with pytest.raises(
+        GenesisError, match=re.escape("output node 2 must have no successors, got [3]")
+    ):
         validate_dag(G)
 
 
@@ -199,10 +209,14 @@ def test_validate_direct_input_to_output_edge():
 def test_validate_missing_input_or_output_attribute(role):
     G = stage([(0, 1), (1, 2)])
     del G.graph[role]
-    with pytest.raises(GenesisError, match=f"stage must name its {role} node, one of its nodes; got None"):
+    with pytest.raises(
+        GenesisError, match=f"stage must name its {role} node, one of its nodes; got None"
+    ):
         validate_dag(G)
     G.graph[role] = 7
-    with pytest.raises(GenesisError, match=f"stage must name its {role} node, one of its nodes; got 7"):
+    with pytest.raises(
+        GenesisError, match=f"stage must name its {role} node, one of its nodes; got 7"
+    ):
         validate_dag(G)
 
 

@@ -1,8 +1,8 @@
 """Tests of the random stage-DAG generators: seeds, statistics, RandWire numbering, registry."""
 
 import json
-import re
 import random
+import re
 import subprocess
 import sys
 import textwrap
@@ -15,8 +15,8 @@ import pytest
 import graphs
 from graphs import (
     DEFAULT_OP,
-    GenesisError,
     FAMILIES,
+    GenesisError,
     barabasi_albert,
     erdos_renyi,
     from_networkx,
@@ -222,7 +222,9 @@ def test_ws_rewiring_fraction():
     # Each lattice edge is rewired with probability p (unless every target is taken).
     n, k, p = 40, 4, 0.3
     lattice = set(shifted(nx.watts_strogatz_graph(n, k, 0.0)))
-    kept = np.mean([len(lattice & set(inner_edges(watts_strogatz(n, k, p, seed=s)))) for s in range(100)])
+    kept = np.mean(
+        [len(lattice & set(inner_edges(watts_strogatz(n, k, p, seed=s)))) for s in range(100)]
+    )
     # A rewired edge lands back on a lattice slot only rarely; kept ~ (1 - p) * n k / 2.
     assert abs(kept / len(lattice) - (1 - p)) < 0.03
 
@@ -429,7 +431,9 @@ def test_ws_odd_k(n, k):
         random_dag("ws", n, k=k, p=0.5)
 
 
-@pytest.mark.parametrize(("n", "k"), [(8, 8), (6, 10), (4, 4), (8, 0), (8, -2), (8, True), (8, 4.0)])
+@pytest.mark.parametrize(
+    ("n", "k"), [(8, 8), (6, 10), (4, 4), (8, 0), (8, -2), (8, True), (8, 4.0)]
+)
 def test_ws_k_out_of_range(n, k):
     match = f"watts_strogatz needs even k with 2 <= k < n, got k={k!r}, n={n}"
     with pytest.raises(GenesisError, match=re.escape(match)):

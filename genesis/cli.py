@@ -159,7 +159,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         stages=args.stages,
         op=args.op,
     )
-    if args.output:
+    if args.output is not None:
         save_architecture(arch, args.output)
         print(
             f"wrote {args.output}: {arch.name}, {len(arch.stages)} stages, family "

@@ -31,7 +31,7 @@ __all__ = ["compile_architecture", "InputCheck", "init_weights"]
 
 
 class InputCheck(nn.Module):
-    """Pass a batch through unchanged; raise :class:`GenesisError` unless it has the expected shape."""
+    """Pass a batch through unchanged; raise :class:`GenesisError` unless its shape is right."""
 
     def __init__(self, shape: tuple[int, int, int]):
         super().__init__()
@@ -110,7 +110,7 @@ def compile_architecture(arch: Architecture, seed: int = 0) -> fx.GraphModule:
     -------
     torch.fx.GraphModule
         On the CPU, in training mode. ``model.code`` is its forward source. Submodules:
-        ``stem.<i>``, ``s<k>.n<v>`` (the op of node ``v`` of stage ``k``), parameters
+        ``stem<i>``, ``s<k>.n<v>`` (the op of node ``v`` of stage ``k``), parameters
         ``s<k>.gate<v>`` (one entry per input edge of a node with several inputs, predecessors
         in ascending order) and ``head``. ``model.meta`` holds the architecture JSON.
 
@@ -148,10 +148,11 @@ def _build(arch: Architecture, plan) -> fx.GraphModule:
     x = call("call_module", "check_input", (x,), "x_checked")
 
     c = arch.input_shape[0]
-    root.stem = nn.Sequential()
     for i, layer in enumerate(arch.stem):
-        root.stem.append(_stem_layer(c, layer.channels, layer.kernel, layer.stride, i == 0))
-        x = call("call_module", f"stem.{i}", (x,), f"stem{i}")
+        setattr(
+            root, f"stem{i}", _stem_layer(c, layer.channels, layer.kernel, layer.stride, i == 0)
+        )
+        x = call("call_module", f"stem{i}", (x,), f"stem{i}")
         c = layer.channels
 
     for k, (stage, (c_in, _, _)) in enumerate(zip(arch.stages, plan.stages_in, strict=True)):

@@ -107,7 +107,7 @@ class Stage:
             raise GenesisError(f"stage node ids must be integers, got {bad[0]!r}")
         if self.origin is not None and not isinstance(self.origin, Mapping):
             raise GenesisError(f"stage origin must be a JSON object, got {self.origin!r}")
-        validate_dag(self.graph)
+        validate_dag(self.graph, name="graph")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Stage):
@@ -333,7 +333,7 @@ class Architecture:
             head=_build(Head, "head", data.get("head", {})),
             train=_build(TrainConfig, "train", data.get("train", {})),
             name=name,
-            meta=data.get("meta") or {},
+            meta=data.get("meta", {}),
         )
 
     @classmethod
@@ -375,11 +375,25 @@ def load_architecture(path: str | os.PathLike) -> Architecture:
 def save_architecture(arch: Architecture, path: str | os.PathLike) -> Path:
     """Write ``arch`` as JSON, atomically (a temporary file renamed over ``path``)."""
     path = Path(path)
-    if path.parent and not path.parent.exists():
+    if str(path) in ("", "."):
+        raise GenesisError("architecture output path is empty")
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GenesisError(f"cannot create folder {str(path.parent)!r}: {exc.strerror}") from None
+    text = arch.to_json() + "\n"
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(arch.to_json() + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)  # a failed write leaves no debris beside ``path``
+        raise GenesisError(
+            f"cannot write architecture file {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

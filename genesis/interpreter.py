@@ -40,7 +40,7 @@ class InterpretedNet(nn.Module):
         m = self.model
         x = m.check_input(x)
         for i in range(len(self.arch.stem)):
-            x = m.get_submodule(f"stem.{i}")(x)
+            x = getattr(m, f"stem{i}")(x)
         for k, stage in enumerate(self.arch.stages):
             G = stage.graph
             src, dst = G.graph["input"], G.graph["output"]

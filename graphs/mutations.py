@@ -120,7 +120,7 @@ def insert_node(G: nx.DiGraph, seed=None, ops: Sequence[str] | None = None) -> n
     H = G.copy()
     edges = sorted(G.edges)
     u, v = seed.choice(edges)
-    op = seed.choice(list(ops)) if ops else G.nodes[u if u != G.graph["input"] else v]["op"]
+    op = seed.choice(sorted(set(ops))) if ops else G.nodes[u if u != G.graph["input"] else v]["op"]
     w = max(G.nodes) + 1
     H.remove_edge(u, v)
     H.add_node(w, op=op)

@@ -202,8 +202,11 @@ def test_unwritable_output_path(capsys):
 
 
 def test_output_path_that_is_a_directory(tmp_path, capsys):
-    code, out, err = run(["generate", "ws", "--seed", "0", "-o", tmp_path], capsys)
-    assert_one_line_error(code, out, err)
+    target = tmp_path / "out"
+    target.mkdir()
+    code, out, err = run(["generate", "ws", "--seed", "0", "-o", target], capsys)
+    assert_one_line_error(code, out, err, "Is a directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary file left
 
 
 @pytest.mark.parametrize(

@@ -59,12 +59,21 @@ def test_cli_export_with_weights(arch, tmp_path, capsys):
     model = trained_like(arch)
     save_architecture(arch, tmp_path / "a.json")
     torch.save(model.state_dict(), tmp_path / "w.pt")
-    rc = main(["export", str(tmp_path / "a.json"), "--weights", str(tmp_path / "w.pt"),
-               "--onnx", str(tmp_path / "a.onnx")])
+    rc = main(
+        [
+            "export",
+            str(tmp_path / "a.json"),
+            "--weights",
+            str(tmp_path / "w.pt"),
+            "--onnx",
+            str(tmp_path / "a.onnx"),
+        ]
+    )
     assert rc == 0
     assert "max |diff|" in capsys.readouterr().out
-    session = onnxruntime.InferenceSession(str(tmp_path / "a.onnx"),
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        str(tmp_path / "a.onnx"), providers=["CPUExecutionProvider"]
+    )
     x = torch.randn(2, *arch.input_shape)
     (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     with torch.no_grad():
@@ -96,8 +105,19 @@ def test_cli_export_bad_input(arch, tmp_path, capsys):
     save_architecture(arch, tmp_path / "a.json")
     assert main(["export", str(tmp_path / "a.json")]) == 2
     (tmp_path / "junk.pt").write_text("junk")
-    assert main(["export", str(tmp_path / "a.json"), "--weights", str(tmp_path / "junk.pt"),
-                 "--onnx", str(tmp_path / "x.onnx")]) == 2
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "a.json"),
+                "--weights",
+                str(tmp_path / "junk.pt"),
+                "--onnx",
+                str(tmp_path / "x.onnx"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("genesis export: error:") for line in err)
     assert not (tmp_path / "x.onnx").exists()

@@ -653,6 +653,15 @@ def test_save_overwrites_atomically(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["a.json"]
 
 
+def test_failed_save_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "taken"
+    target.mkdir()  # a directory where the file should go: the rename fails
+    with pytest.raises(GenesisError, match="cannot write architecture file .*Is a directory"):
+        save_architecture(small_arch(), target)
+    assert sorted(os.listdir(tmp_path)) == ["taken"]
+    assert not list(target.iterdir())
+
+
 def test_op_names_and_stage_ops():
     G = random_dag("ws", 6, k=2, p=0.0, seed=0, op="conv_1x1")
     arch = small_arch(stages=(Stage(G, 8),))

@@ -1,0 +1,309 @@
+"""Datasets as tensors: Fashion-MNIST / MNIST IDX files, CIFAR-10 batches, a synthetic set.
+
+Small image datasets fit in memory many times over, so a :class:`Dataset` holds them as uint8
+tensors that the trainer moves to the device once; there is no DataLoader. :func:`make_splits`
+cuts a fixed, seeded validation split from the training set: the search only ever sees
+``train`` and ``val``; ``test`` is the official test set, for a final evaluation.
+
+Sources (``load_dataset(spec)``):
+
+- ``"fashion-mnist"``: the IDX files of Debian's ``dataset-fashion-mnist``
+  (``/usr/share/datasets/fashion-mnist``), or ``$GENESIS_DATA/fashion-mnist``;
+- a folder holding the four IDX files (``train-images-idx3-ubyte[.gz]``, ...): MNIST works too;
+- a folder of CIFAR-10 python batches (``data_batch_1`` ... ``data_batch_5``, ``test_batch``),
+  read as NumPy arrays, never unpickled into objects (see :func:`_read_cifar_batch`);
+- ``"synthetic"`` or ``"synthetic:CxHxW"``: a tiny seeded dataset of class-dependent patterns,
+  for tests.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from graphs import GenesisError
+
+__all__ = [
+    "Dataset",
+    "Splits",
+    "DATA_DIRS",
+    "load_dataset",
+    "make_splits",
+    "read_idx",
+    "synthetic_dataset",
+]
+
+#: Where named datasets are looked for, in order.
+DATA_DIRS = (
+    os.environ.get("GENESIS_DATA", ""),
+    "/usr/share/datasets",
+)
+
+IDX_FILES = {
+    "train_x": "train-images-idx3-ubyte",
+    "train_y": "train-labels-idx1-ubyte",
+    "test_x": "t10k-images-idx3-ubyte",
+    "test_y": "t10k-labels-idx1-ubyte",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Images as uint8 ``(N, C, H, W)`` tensors and int64 labels, with the official test split."""
+
+    name: str  # e.g. "fashion-mnist", or the folder it came from
+    train_x: torch.Tensor  # uint8 (N, C, H, W)
+    train_y: torch.Tensor  # int64 (N,)
+    test_x: torch.Tensor  # uint8 (M, C, H, W): the official test set
+    test_y: torch.Tensor  # int64 (M,)
+    num_classes: int  # labels are 0..num_classes-1
+    flip: bool = False  # horizontal flips are a valid augmentation (not for digits)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one example."""
+        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+
+    def mean_std(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-channel mean and std of the training images, in [0, 1] units."""
+        x = self.train_x.float().div_(255)
+        return x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3)).clamp_min(1e-3)
+
+
+@dataclass(frozen=True, eq=False)
+class Splits:
+    """What a run trains and measures on. ``val`` is cut from the official training set."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    dataset: Dataset  # where they came from
+    split_seed: int  # seed of the train/val cut
+
+
+def make_splits(
+    data: Dataset, val_size: int | float = 0.1, split_seed: int = 0, subset: int | None = None
+) -> Splits:
+    """Cut a fixed validation split from the training set.
+
+    Parameters
+    ----------
+    val_size : int or float
+        Examples held out (an int) or their share of the training set (a float in (0, 1)).
+    split_seed : int
+        Seed of the permutation; the same seed gives the same split in any process.
+    subset : int, optional
+        Keep only this many training examples (after the validation cut), e.g. for a quick
+        proxy training during a search. The validation split is unchanged by it.
+
+    Examples
+    --------
+    >>> s = make_splits(synthetic_dataset(n_train=100, n_test=10), val_size=20)
+    >>> len(s.train_y), len(s.val_y), len(s.test_y)
+    (80, 20, 10)
+    """
+    n = len(data.train_y)
+    n_val = int(round(val_size * n)) if isinstance(val_size, float) else int(val_size)
+    if not 0 < n_val < n:
+        raise GenesisError(f"validation split must hold 1..{n - 1} examples, got {val_size!r}")
+    perm = torch.from_numpy(np.random.default_rng(split_seed).permutation(n))
+    val, train = perm[:n_val], perm[n_val:]
+    if subset is not None:
+        if subset < 1:
+            raise GenesisError(f"subset must be a positive number of examples, got {subset}")
+        train = train[:subset]
+    return Splits(
+        data.train_x[train],
+        data.train_y[train],
+        data.train_x[val],
+        data.train_y[val],
+        data.test_x,
+        data.test_y,
+        data,
+        split_seed,
+    )
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (optionally gzipped) into a NumPy array.
+
+    Raises
+    ------
+    GenesisError
+        If the file is truncated or not an unsigned-byte IDX file.
+    """
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as exc:
+        raise GenesisError(f"cannot read IDX file {str(path)!r}: {exc}") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise GenesisError(f"{str(path)!r} is not an unsigned-byte IDX file (bad magic number)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    if len(raw) != header + int(np.prod(dims)):
+        raise GenesisError(
+            f"IDX file {str(path)!r} is truncated or padded: header says {dims}, "
+            f"file has {len(raw) - header} data bytes"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _idx_folder(folder: Path, name: str, flip: bool) -> Dataset:
+    arrays = {}
+    for key, stem in IDX_FILES.items():
+        for candidate in (folder / stem, folder / f"{stem}.gz"):
+            if candidate.exists():
+                arrays[key] = read_idx(candidate)
+                break
+        else:
+            raise GenesisError(
+                f"{str(folder)!r} lacks {stem}[.gz]; an IDX dataset needs all of "
+                f"{', '.join(IDX_FILES.values())}"
+            )
+    tx, ty, vx, vy = (arrays[k] for k in ("train_x", "train_y", "test_x", "test_y"))
+    if tx.ndim != 3 or vx.ndim != 3 or len(tx) != len(ty) or len(vx) != len(vy):
+        raise GenesisError(
+            f"IDX files in {str(folder)!r} disagree: images {tx.shape} / labels "
+            f"{ty.shape}, test {vx.shape} / {vy.shape}"
+        )
+    classes = int(max(ty.max(), vy.max())) + 1
+    return Dataset(
+        name,
+        torch.from_numpy(tx.copy()).unsqueeze(1),
+        torch.from_numpy(ty.astype(np.int64)),
+        torch.from_numpy(vx.copy()).unsqueeze(1),
+        torch.from_numpy(vy.astype(np.int64)),
+        classes,
+        flip,
+    )
+
+
+def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read one CIFAR-10 python batch without running pickle's object machinery.
+
+    The batches are pickled dicts of a NumPy array and a list of ints. They are read with a
+    restricted unpickler that only admits the NumPy reconstruction functions, so a crafted file
+    cannot execute code.
+    """
+    import pickle
+
+    allowed = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) in allowed:
+                return super().find_class(module, name)
+            raise GenesisError(f"{str(path)!r} refers to {module}.{name}, not CIFAR-10 data")
+
+    try:
+        with open(path, "rb") as f:
+            batch = Restricted(f, encoding="bytes").load()
+    except GenesisError:
+        raise
+    except Exception as exc:
+        raise GenesisError(f"cannot read CIFAR-10 batch {str(path)!r}: {exc}") from None
+    try:
+        data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GenesisError(f"{str(path)!r} is not a CIFAR-10 batch: {exc}") from None
+    return data, labels
+
+
+def _cifar_folder(folder: Path) -> Dataset:
+    names = [f"data_batch_{i}" for i in range(1, 6)]
+    parts = [_read_cifar_batch(folder / n) for n in names]
+    tx, ty = _read_cifar_batch(folder / "test_batch")
+    return Dataset(
+        f"cifar10:{folder}",
+        torch.from_numpy(np.concatenate([p[0] for p in parts])),
+        torch.from_numpy(np.concatenate([p[1] for p in parts])),
+        torch.from_numpy(tx),
+        torch.from_numpy(ty),
+        10,
+        flip=True,
+    )
+
+
+def synthetic_dataset(
+    shape: tuple[int, int, int] = (1, 28, 28),
+    num_classes: int = 10,
+    n_train: int = 512,
+    n_test: int = 256,
+    seed: int = 0,
+) -> Dataset:
+    """A tiny learnable dataset: each class is a fixed random pattern plus noise.
+
+    Examples
+    --------
+    >>> d = synthetic_dataset(n_train=8, n_test=4)
+    >>> d.train_x.shape, d.train_x.dtype, d.num_classes
+    (torch.Size([8, 1, 28, 28]), torch.uint8, 10)
+    """
+    g = torch.Generator().manual_seed(seed)
+    patterns = torch.rand((num_classes, *shape), generator=g)
+
+    def draw(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        y = torch.randint(0, num_classes, (n,), generator=g)
+        x = 0.6 * patterns[y] + 0.4 * torch.rand((n, *shape), generator=g)
+        return (x * 255).round().to(torch.uint8), y
+
+    (tx, ty), (vx, vy) = draw(n_train), draw(n_test)
+    return Dataset("synthetic", tx, ty, vx, vy, num_classes, flip=False)
+
+
+def load_dataset(spec: str = "fashion-mnist") -> Dataset:
+    """Load a dataset by name or folder (see the module docstring).
+
+    Raises
+    ------
+    GenesisError
+        With how to get it, when a named dataset is not installed; when a folder holds neither
+        IDX files nor CIFAR-10 batches; when a file is corrupt.
+    """
+    if spec == "synthetic" or spec.startswith("synthetic:"):
+        shape = (1, 28, 28)
+        if ":" in spec:
+            try:
+                shape = tuple(int(v) for v in spec.split(":", 1)[1].split("x"))
+            except ValueError:
+                shape = ()
+            if len(shape) != 3 or min(shape) < 1:
+                raise GenesisError(f"synthetic dataset shape must be CxHxW, got {spec!r}")
+        return synthetic_dataset(shape)  # type: ignore[arg-type]
+    if spec in ("fashion-mnist", "mnist"):
+        for root in DATA_DIRS:
+            if root and (Path(root) / spec).is_dir():
+                return _idx_folder(Path(root) / spec, spec, flip=spec == "fashion-mnist")
+        hint = (
+            "install it with `apt-get install dataset-fashion-mnist` (./setup.sh does)"
+            if spec == "fashion-mnist"
+            else "point --dataset at a folder holding its four IDX files"
+        )
+        raise GenesisError(f"dataset {spec!r} not found in {[d for d in DATA_DIRS if d]}; {hint}")
+    folder = Path(spec)
+    if not folder.is_dir():
+        raise GenesisError(
+            f"unknown dataset {spec!r}: give fashion-mnist, mnist, synthetic[:CxHxW], or a folder "
+            "of IDX files or CIFAR-10 python batches"
+        )
+    if (folder / "data_batch_1").exists():
+        return _cifar_folder(folder)
+    return _idx_folder(folder, str(folder), flip=False)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
+from evolve.config import STRATEGIES
 from genesis.complexity import count_complexity
 from genesis.fingerprint import architecture_hash
 from genesis.genome import Architecture, load_architecture, save_architecture
@@ -116,6 +120,85 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--weights", metavar="STATE_DICT", help="trained weights (a state_dict file)")
     exp.add_argument("--seed", type=int, default=0, help="init seed when no weights are given")
     exp.set_defaults(func=cmd_export)
+
+    tr = sub.add_parser(
+        "train",
+        help="train an architecture and print its result record",
+        description="Train with the architecture's own hyperparameters. The search's numbers come "
+        "from the validation split (cut from the training set); --final trains on the whole "
+        "training set and reports the official test accuracy.",
+    )
+    tr.add_argument("file", metavar="FILE", help="architecture JSON")
+    tr.add_argument(
+        "--dataset",
+        default="fashion-mnist",
+        metavar="NAME|PATH",
+        help="fashion-mnist (default), mnist, synthetic[:CxHxW], or a folder of IDX files or "
+        "CIFAR-10 python batches",
+    )
+    tr.add_argument("--epochs", type=float, help="epochs (default: the architecture's)")
+    tr.add_argument("--budget-seconds", type=float, help="wall-clock training budget (status ok)")
+    tr.add_argument("--time-limit", type=float, help="hard time limit (status timeout)")
+    tr.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    tr.add_argument(
+        "--final",
+        action="store_true",
+        help="train on train+val, report test accuracy (the only use of the test set)",
+    )
+    tr.add_argument("--seed", type=int, default=0, help="weights, shuffling, augmentation (0)")
+    tr.add_argument(
+        "--val-size",
+        type=int,
+        help="validation examples (5000, or a tenth of a smaller training set)",
+    )
+    tr.add_argument("--split-seed", type=int, default=0, help="seed of the validation cut (0)")
+    tr.add_argument("--subset", type=int, help="train on only this many examples")
+    tr.add_argument("--no-augment", action="store_true", help="no random crops or flips")
+    tr.add_argument("--out", metavar="DIR", help="save weights.pt, result.json, architecture.json")
+    tr.add_argument("--json", action="store_true", help="print the record as one JSON object")
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser(
+        "evolve",
+        help="search architectures over accuracy x MACs (the main job)",
+        description="Evolve randomly wired architectures with DEAP, scoring each by a short proxy "
+        "training on the validation split, then retrain the chosen Pareto members on the full "
+        "training set and report their test accuracy. Flags override --config.",
+    )
+    ev.add_argument("--config", metavar="FILE.toml", help="configuration file")
+    ev.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        help="nsga2 (default), constrained, regularized (aging evolution) or random (the baseline)",
+    )
+    ev.add_argument("--population", type=int, help="population size (8)")
+    ev.add_argument("--generations", type=int, help="generations after the first (3)")
+    ev.add_argument(
+        "--budget-evals", type=int, help="trained evaluations (population x (generations + 1))"
+    )
+    ev.add_argument("--max-macs", type=float, help="hard MAC budget: larger is never trained")
+    ev.add_argument("--target-macs", type=float, help="constrained: soft MnasNet MAC target")
+    ev.add_argument("--workers", type=int, help="parallel evaluations (1)")
+    ev.add_argument("--executor", choices=("local", "ray"), help="local process pool or ray")
+    ev.add_argument("--address", help="ray cluster address (default: a local instance)")
+    ev.add_argument("--seed", type=int, help="search seed (0)")
+    ev.add_argument("--dataset", help="dataset of the proxy and final training (fashion-mnist)")
+    ev.add_argument("--subset", type=int, help="training examples of the proxy (4000)")
+    ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (1)")
+    ev.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    ev.add_argument(
+        "--fitness",
+        choices=("train", "synthetic"),
+        help="train (default) or synthetic: a deterministic stand-in for tests",
+    )
+    ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (2)")
+    ev.add_argument("--final-epochs", type=float, help="epochs of the final training (2)")
+    where = ev.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out", metavar="DIR", help="new run folder (default: runs/evolve-<date>-<time>)"
+    )
+    where.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
+    ev.set_defaults(func=cmd_evolve)
     return parser
 
 
@@ -265,6 +348,166 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"wrote {args.program}: torch.export program, outputs vs PyTorch max |diff| {diff:.2e}"
         )
     return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``genesis train``: train one architecture; exit 0 when its status is ok, else 1."""
+    import torch
+
+    from genesis.data import load_dataset, make_splits
+    from genesis.train import Budget, resolve_device, train_architecture
+
+    arch = load_architecture(args.file)
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise GenesisError(f"output folder {str(out)!r} exists and is not empty; nothing written")
+    budget = Budget(epochs=args.epochs, seconds=args.budget_seconds, time_limit=args.time_limit)
+    device = resolve_device(args.device)
+    splits = make_splits(
+        load_dataset(args.dataset),
+        val_size=args.val_size,
+        split_seed=args.split_seed,
+        subset=args.subset,
+    )
+    result, model = train_architecture(
+        arch,
+        splits,
+        seed=args.seed,
+        budget=budget,
+        device=device,
+        final=args.final,
+        augment=not args.no_augment,
+        progress=not args.json and sys.stderr.isatty(),
+        return_model=True,
+    )
+    record = {
+        **result.to_dict(),
+        "hash": architecture_hash(arch),
+        "dataset": splits.dataset.name,
+        "split_seed": args.split_seed,
+        "val_size": args.val_size,
+        "subset": args.subset,
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        save_architecture(arch, out / "architecture.json")
+        if model is not None:
+            torch.save({k: v.cpu() for k, v in model.state_dict().items()}, out / "weights.pt")
+        _write_json(out / "result.json", record)
+    if args.json:
+        print(json.dumps(record))
+    else:
+        acc = "-" if result.accuracy is None else f"{result.accuracy:.4f}"
+        print(
+            f"{result.status}: {result.split} accuracy {acc} ({splits.dataset.name}), "
+            f"{_si(result.macs)} MACs, {_si(result.params)} params, "
+            f"{result.epochs:g} epochs in {result.train_seconds:.1f} s "
+            f"({result.samples_per_second:.0f} examples/s) on {result.device}, seed {result.seed}"
+        )
+        if result.error:
+            print(f"note: {result.error}")
+        if out is not None:
+            print(
+                f"saved {out}/architecture.json, result.json"
+                + (", weights.pt" if model is not None else "")
+            )
+    return 0 if result.status == "ok" else 1
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def cmd_evolve(args: argparse.Namespace) -> int:
+    """``genesis evolve``: run or resume a search, then the final retraining."""
+    from evolve.config import EvolveConfig, load_config
+    from evolve.executors import make_executor
+    from evolve.runfolder import RunFolder
+    from evolve.search import Search
+
+    overrides = {
+        "search": {
+            "strategy": args.strategy,
+            "population": args.population,
+            "generations": args.generations,
+            "budget_evals": args.budget_evals,
+            "max_macs": args.max_macs,
+            "target_macs": args.target_macs,
+            "seed": args.seed,
+        },
+        "proxy": {
+            "dataset": args.dataset,
+            "subset": args.subset,
+            "epochs": args.proxy_epochs,
+            "device": args.device,
+            "fitness": args.fitness,
+        },
+        "final": {"top_k": args.final_top_k, "epochs": args.final_epochs},
+        "execution": {"workers": args.workers, "executor": args.executor, "address": args.address},
+    }
+    if args.resume:
+        folder = RunFolder(args.resume)
+        cfg = folder.open()
+        given = sorted(
+            f"{t}.{k}"
+            for t, v in overrides.items()
+            for k, x in v.items()
+            if x is not None and t != "execution"
+        )
+        if args.config or given:
+            raise GenesisError(
+                f"--resume continues with the run's own config.toml; drop "
+                f"{', '.join(given) or '--config'} (only execution flags may change)"
+            )
+        cfg = cfg.with_overrides(execution=overrides["execution"])
+        folder.load_checkpoint()  # a damaged checkpoint fails here, before anything is written
+        folder.read_evaluations()
+    else:
+        cfg = load_config(args.config) if args.config else EvolveConfig()
+        cfg = cfg.with_overrides(**overrides)
+        _check_proxy(cfg)
+        out = args.out or time.strftime("runs/evolve-%Y%m%d-%H%M%S")
+        folder = RunFolder(out)
+        folder.create(cfg)
+    ex = cfg.execution
+    with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
+        outcome = Search(cfg, folder, executor).run()
+    print(
+        f"run folder {folder.path}: {outcome.trained} trained evaluations, Pareto front of "
+        f"{len(outcome.front)}, hypervolume {outcome.hypervolume:.4f} (validation accuracy x "
+        f"MACs, reference {cfg.search.ref_macs:g} MACs)"
+    )
+    for ind in outcome.front:
+        r = ind.result
+        print(
+            f"  {ind.hash}  val acc {r['accuracy'] if r['accuracy'] is not None else '-'}  "
+            f"{_si(r['macs'])} MACs  {_si(r['params'])} params  {r['status']}"
+        )
+    for rec in outcome.final:
+        acc = rec.get("test_accuracy")
+        print(
+            f"final {rec['hash']}: test accuracy {'-' if acc is None else f'{acc:.4f}'} "
+            f"({rec['status']}, {_si(rec['params'])} params, {_si(rec['macs'])} MACs)"
+        )
+    return 0
+
+
+def _check_proxy(cfg) -> None:
+    """Fail before the run folder exists when the proxy's data cannot work."""
+    if cfg.proxy.fitness == "synthetic":
+        return
+    from genesis.data import load_dataset
+    from genesis.presets import get_preset
+
+    data = load_dataset(cfg.proxy.dataset)
+    want = get_preset(cfg.space.preset).input_shape
+    if tuple(data.shape) != tuple(want):
+        raise GenesisError(
+            f"dataset {cfg.proxy.dataset!r} has examples of shape {data.shape}, "
+            f"preset {cfg.space.preset!r} expects {want}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,7 @@ Sources (``load_dataset(spec)``):
 from __future__ import annotations
 
 import gzip
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,14 +91,18 @@ class Splits:
 
 
 def make_splits(
-    data: Dataset, val_size: int | float = 0.1, split_seed: int = 0, subset: int | None = None
+    data: Dataset,
+    val_size: int | float | None = None,
+    split_seed: int = 0,
+    subset: int | None = None,
 ) -> Splits:
     """Cut a fixed validation split from the training set.
 
     Parameters
     ----------
-    val_size : int or float
+    val_size : int or float, optional
         Examples held out (an int) or their share of the training set (a float in (0, 1)).
+        Default: 5000 examples, or a tenth of a training set smaller than 50,000.
     split_seed : int
         Seed of the permutation; the same seed gives the same split in any process.
     subset : int, optional
@@ -111,6 +116,16 @@ def make_splits(
     (80, 20, 10)
     """
     n = len(data.train_y)
+    if val_size is None:
+        val_size = min(5000, max(1, n // 10))
+    if (
+        isinstance(val_size, bool)
+        or not isinstance(val_size, (int, float))
+        or not math.isfinite(val_size)
+    ):
+        raise GenesisError(
+            f"validation size must be a number of examples or a share, got {val_size!r}"
+        )
     n_val = int(round(val_size * n)) if isinstance(val_size, float) else int(val_size)
     if not 0 < n_val < n:
         raise GenesisError(f"validation split must hold 1..{n - 1} examples, got {val_size!r}")
@@ -199,11 +214,14 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """
     import pickle
 
-    allowed = {
+    allowed = {  # what NumPy arrays (and bytes, under protocol 2) are rebuilt from: no code
         ("numpy.core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
+        ("_codecs", "encode"),
     }
 
     class Restricted(pickle.Unpickler):
@@ -224,6 +242,16 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
     except (KeyError, TypeError, ValueError) as exc:
         raise GenesisError(f"{str(path)!r} is not a CIFAR-10 batch: {exc}") from None
+    if labels.shape != (len(data),):
+        raise GenesisError(
+            f"{str(path)!r} is not a CIFAR-10 batch: {len(data)} images but labels of shape "
+            f"{labels.shape}"
+        )
+    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+        raise GenesisError(
+            f"{str(path)!r} is not a CIFAR-10 batch: labels span {labels.min()}..{labels.max()}, "
+            "not 0..9"
+        )
     return data, labels
 
 
@@ -278,6 +306,10 @@ def load_dataset(spec: str = "fashion-mnist") -> Dataset:
         With how to get it, when a named dataset is not installed; when a folder holds neither
         IDX files nor CIFAR-10 batches; when a file is corrupt.
     """
+    if not spec:
+        raise GenesisError(
+            "dataset spec is empty; give fashion-mnist, mnist, synthetic or a folder"
+        )
     if spec == "synthetic" or spec.startswith("synthetic:"):
         shape = (1, 28, 28)
         if ":" in spec:

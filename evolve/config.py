@@ -1,0 +1,269 @@
+"""Configuration of a search: one frozen dataclass per concern, read from TOML and flags.
+
+A TOML file has one table per concern, each key a field of its dataclass::
+
+    [search]
+    strategy = "nsga2"
+    population = 8
+    [space]
+    channels = [8, 12, 16]
+    [proxy]
+    subset = 4000
+    [final]
+    top_k = 3
+    [execution]
+    workers = 2
+
+Flags given on the command line override the file. All validation lives in the
+``__post_init__`` of each dataclass.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from evolve.space import SpaceConfig
+from genesis import GenesisError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "STRATEGIES",
+    "SearchConfig",
+    "ProxyConfig",
+    "FinalConfig",
+    "ExecutionConfig",
+    "EvolveConfig",
+    "load_config",
+    "dump_config",
+]
+
+#: Search strategies, all with the same budget semantics (trained evaluations).
+STRATEGIES = ("nsga2", "constrained", "regularized", "random")
+
+
+def _positive(owner: str, name: str, value: Any, integer: bool = True, allow_none=False) -> None:
+    if value is None and allow_none:
+        return
+    kind = int if integer else (int, float)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kind)
+        or not math.isfinite(value)
+        or (value <= 0)
+    ):
+        what = "a positive integer" if integer else "a positive number"
+        raise GenesisError(f"{owner} {name} must be {what}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The search strategy and its budget."""
+
+    strategy: str = "nsga2"  # nsga2 | constrained | regularized | random
+    population: int = 8  # individuals kept (regularized: the aging population)
+    generations: int = 3  # generations after the initial population
+    budget_evals: int | None = None  # trained evaluations; default population * (generations + 1)
+    max_macs: float | None = None  # hard budget: candidates above it are never trained
+    target_macs: float | None = None  # constrained: soft MnasNet target (acc * (macs/target)^w)
+    penalty: float = -0.07  # constrained: the exponent w of the soft penalty
+    sample_size: int = 3  # regularized: tournament size S
+    crossover_prob: float = 0.3  # nsga2/constrained: share of offspring made by crossover
+    ref_macs: float = 20e6  # hypervolume reference point: (accuracy 0, ref_macs MACs)
+    seed: int = 0  # seeds everything the search draws
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise GenesisError(
+                f"search strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"
+            )
+        _positive("search", "population", self.population)
+        if self.population < 2:
+            raise GenesisError(f"search population must be at least 2, got {self.population}")
+        if (
+            isinstance(self.generations, bool)
+            or not isinstance(self.generations, int)
+            or (self.generations < 0)
+        ):
+            raise GenesisError(
+                f"search generations must be an integer >= 0, got {self.generations!r}"
+            )
+        _positive("search", "budget_evals", self.budget_evals, allow_none=True)
+        _positive("search", "max_macs", self.max_macs, integer=False, allow_none=True)
+        _positive("search", "target_macs", self.target_macs, integer=False, allow_none=True)
+        _positive("search", "ref_macs", self.ref_macs, integer=False)
+        _positive("search", "sample_size", self.sample_size)
+        if self.sample_size > self.population:
+            raise GenesisError(
+                f"search sample_size must not exceed population, got {self.sample_size} > "
+                f"{self.population}"
+            )
+        if not 0.0 <= self.crossover_prob <= 1.0:
+            raise GenesisError(
+                f"search crossover_prob must be in [0, 1], got {self.crossover_prob}"
+            )
+        if self.strategy == "constrained" and self.max_macs is None and self.target_macs is None:
+            raise GenesisError("strategy constrained needs max_macs (hard) or target_macs (soft)")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise GenesisError(f"search seed must be an integer, got {self.seed!r}")
+
+    @property
+    def evaluations(self) -> int:
+        """The budget: how many candidates are trained."""
+        return self.budget_evals or self.population * (self.generations + 1)
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """The short training that scores each candidate (on the validation split only)."""
+
+    dataset: str = "fashion-mnist"  # name or folder (genesis.data.load_dataset)
+    subset: int | None = 4000  # training examples of the proxy; None for all
+    val_size: int | None = 2000  # validation examples (cut from the training set)
+    split_seed: int = 0  # seed of the validation cut
+    epochs: float = 1.0  # proxy epochs
+    time_limit: float | None = 300.0  # a candidate still training after this is a timeout
+    device: str | None = None  # default: cuda when present
+    fitness: str = "train"  # "train", or "synthetic": a deterministic score without training
+    synthetic_seconds: float = 0.0  # synthetic fitness: seconds each evaluation takes (for tests)
+
+    def __post_init__(self) -> None:
+        _positive("proxy", "subset", self.subset, allow_none=True)
+        _positive("proxy", "val_size", self.val_size, allow_none=True)
+        _positive("proxy", "epochs", self.epochs, integer=False)
+        _positive("proxy", "time_limit", self.time_limit, integer=False, allow_none=True)
+        if not 0 <= self.synthetic_seconds < 3600:
+            raise GenesisError(
+                f"proxy synthetic_seconds must be in [0, 3600), got {self.synthetic_seconds}"
+            )
+        if self.fitness not in ("train", "synthetic"):
+            raise GenesisError(
+                f"proxy fitness must be 'train' or 'synthetic', got {self.fitness!r}"
+            )
+
+
+@dataclass(frozen=True)
+class FinalConfig:
+    """Retraining of the chosen Pareto members on the full training set, scored on test."""
+
+    top_k: int = 3  # Pareto members retrained (spread along the front); 0 skips the final step
+    epochs: float = 10.0  # epochs of the final training
+    seed: int = 0  # training seed of the final runs
+    export_onnx: bool = True  # write an ONNX model of each retrained member
+
+    def __post_init__(self) -> None:
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
+            raise GenesisError(f"final top_k must be an integer >= 0, got {self.top_k!r}")
+        _positive("final", "epochs", self.epochs, integer=False)
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Where evaluations run."""
+
+    executor: str = "local"  # local (process pool) | ray
+    workers: int = 1  # parallel evaluations
+    address: str | None = None  # ray: cluster address (default: start a local instance)
+    workers_per_gpu: int = 2  # several workers may share one GPU (small networks leave it idle)
+
+    def __post_init__(self) -> None:
+        if self.executor not in ("local", "ray"):
+            raise GenesisError(f"execution executor must be local or ray, got {self.executor!r}")
+        _positive("execution", "workers", self.workers)
+        _positive("execution", "workers_per_gpu", self.workers_per_gpu)
+
+
+@dataclass(frozen=True)
+class EvolveConfig:
+    """Everything a search needs."""
+
+    search: SearchConfig = field(default_factory=SearchConfig)
+    space: SpaceConfig = field(default_factory=SpaceConfig)
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    final: FinalConfig = field(default_factory=FinalConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+
+    def with_overrides(self, **sections: dict[str, Any]) -> EvolveConfig:
+        """A copy with some fields of some sections replaced (``None`` values are ignored)."""
+        changed = {}
+        for name, values in sections.items():
+            values = {k: v for k, v in values.items() if v is not None}
+            if values:
+                changed[name] = _build(
+                    type(getattr(self, name)), name, {**asdict(getattr(self, name)), **values}
+                )
+        return replace(self, **changed)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain data, one table per section."""
+        return {f.name: asdict(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> EvolveConfig:
+        """Build from tables (unknown tables or keys are errors)."""
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise GenesisError(f"{source}: unknown table(s) {unknown}; known: {sorted(known)}")
+        parts = {}
+        for f in fields(cls):
+            table = data.get(f.name, {})
+            if not isinstance(table, dict):
+                raise GenesisError(f"{source}: [{f.name}] must be a table")
+            parts[f.name] = _build(type(getattr(cls(), f.name)), f"{source} [{f.name}]", table)
+        return cls(**parts)
+
+
+def _build(kind: type, where: str, values: dict[str, Any]) -> Any:
+    names = {f.name: f for f in fields(kind)}
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise GenesisError(f"{where}: unknown key(s) {unknown}; known: {sorted(names)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    try:
+        return kind(**values)
+    except TypeError as exc:
+        raise GenesisError(f"{where}: {exc}") from None
+
+
+def load_config(path: str | Path) -> EvolveConfig:
+    """Read a TOML config; raises :class:`GenesisError` naming the file for any problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GenesisError(f"config file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GenesisError(f"cannot read config file {str(path)!r}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GenesisError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    return EvolveConfig.from_dict(data, source=str(path))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def dump_config(cfg: EvolveConfig) -> str:
+    """TOML text that :func:`load_config` reads back to an equal config (None keys omitted)."""
+    lines = []
+    for table, values in cfg.to_dict().items():
+        lines.append(f"[{table}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
+        lines.append("")
+    return "\n".join(lines)

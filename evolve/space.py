@@ -1,0 +1,267 @@
+"""The search space: how architectures are drawn, mutated and crossed.
+
+Initial individuals come from the random generators with their family and parameters sampled
+(ER ``p``, WS ``k`` and ``p``, BA ``m``), nodes per stage and base width sampled, filled into a
+preset's layout (:func:`genesis.build_architecture`), with sampled training hyperparameters.
+Variation uses the graph mutations and crossover of :mod:`graphs` plus mutations of generator
+parameters (a stage redrawn), widths, ops and training hyperparameters. Every operator returns
+a new, valid :class:`~genesis.Architecture`; the parent is never changed.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+from typing import Any
+
+from genesis import Architecture, GenesisError, Stage, build_architecture, get_preset, op_names
+from genesis.genome import OPTIMIZERS
+from graphs import crossover, mutate, random_dag
+
+__all__ = ["SpaceConfig", "SearchSpace"]
+
+#: Ops the search may give a node by default: the convolutions and pools of the registry.
+DEFAULT_OPS = ("sep_conv_3x3", "sep_conv_5x5", "dil_sep_conv_3x3", "conv_3x3", "max_pool_3x3")
+
+
+@dataclass(frozen=True)
+class SpaceConfig:
+    """What the search may build."""
+
+    preset: str = "fashion-mnist"  # macro layout (genesis.PRESETS)
+    families: tuple[str, ...] = ("er", "ws", "ba")  # graph families for new stages
+    nodes: tuple[int, int] = (4, 10)  # nodes per stage, inclusive range
+    max_nodes: int = 16  # no stage grows past this by mutation
+    channels: tuple[int, ...] = (8, 12, 16, 20)  # base widths C to draw from
+    ops: tuple[str, ...] = DEFAULT_OPS  # ops mutation may give a node
+    optimizers: tuple[str, ...] = ("sgd", "adamw")  # optimizers to draw from
+    lr_sgd: tuple[float, float] = (0.02, 0.4)  # SGD learning rate range (log-uniform)
+    lr_adamw: tuple[float, float] = (5e-4, 1e-2)  # AdamW learning rate range (log-uniform)
+    weight_decay: tuple[float, float] = (1e-5, 1e-3)  # log-uniform
+    label_smoothing: tuple[float, float] = (0.0, 0.2)  # uniform
+    batch_sizes: tuple[int, ...] = (64, 128, 256)  # batch sizes to draw from
+
+    def __post_init__(self) -> None:
+        get_preset(self.preset)  # an unknown preset raises, listing the known ones
+        for name in ("nodes", "lr_sgd", "lr_adamw", "weight_decay", "label_smoothing"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, (tuple, list))
+                or len(value) != 2
+                or not all(_number(v, integer=name == "nodes") for v in value)
+            ):
+                raise GenesisError(f"space {name} must be a range [low, high], got {value!r}")
+        lo, hi = self.nodes
+        if not 2 <= lo <= hi <= self.max_nodes:
+            raise GenesisError(
+                f"space nodes must satisfy 2 <= low <= high <= max_nodes, got {self.nodes} with "
+                f"max_nodes={self.max_nodes}"
+            )
+        if "ws" in self.families and lo < 3:
+            raise GenesisError(
+                f"space nodes low must be >= 3 with family ws (Watts-Strogatz needs an even k "
+                f"with 2 <= k < n), got {self.nodes}"
+            )
+        for name, low in (("channels", 2), ("batch_sizes", 1)):
+            bad = [v for v in getattr(self, name) if not _number(v, integer=True) or v < low]
+            if bad:
+                raise GenesisError(f"space {name} must be integers >= {low}, got {bad[0]!r}")
+        unknown_opt = sorted(set(self.optimizers) - set(OPTIMIZERS))
+        if unknown_opt:
+            raise GenesisError(
+                f"space optimizers {unknown_opt} are unknown; known: {', '.join(OPTIMIZERS)}"
+            )
+        unknown = sorted(set(self.ops) - set(op_names()))
+        if unknown:
+            raise GenesisError(
+                f"space ops {unknown} are unknown; known ops: {', '.join(op_names())}"
+            )
+        for fam in self.families:
+            if fam not in ("er", "ws", "ba"):
+                raise GenesisError(f"space families must be among er, ws, ba, got {fam!r}")
+        if (
+            not self.families
+            or not self.channels
+            or not self.batch_sizes
+            or not self.optimizers
+            or not self.ops
+        ):
+            raise GenesisError(
+                "space families, channels, batch_sizes, optimizers and ops must be non-empty"
+            )
+        for name in ("lr_sgd", "lr_adamw", "weight_decay"):
+            lo_v, hi_v = getattr(self, name)
+            if not 0 < lo_v <= hi_v:
+                raise GenesisError(
+                    f"space {name} must be a range 0 < low <= high, got {(lo_v, hi_v)}"
+                )
+        lo_v, hi_v = self.label_smoothing
+        if not 0 <= lo_v <= hi_v < 1:
+            raise GenesisError(
+                f"space label_smoothing must be a range 0 <= low <= high < 1, got {(lo_v, hi_v)}"
+            )
+
+
+def _number(value: Any, integer: bool = False) -> bool:
+    kind = int if integer else (int, float)
+    return isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:
+    return math.exp(rng.uniform(math.log(lo), math.log(hi)))
+
+
+class SearchSpace:
+    """Sampling and variation of architectures within a :class:`SpaceConfig`.
+
+    Every method takes the run's :class:`random.Random` and draws only from it.
+
+    Examples
+    --------
+    >>> space = SearchSpace(SpaceConfig())
+    >>> rng = random.Random(0)
+    >>> arch = space.sample(rng)
+    >>> child = space.mutate(arch, rng)
+    >>> child.input_shape
+    (1, 28, 28)
+    """
+
+    def __init__(self, cfg: SpaceConfig):
+        self.cfg = cfg
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def sample_generator(
+        self, rng: random.Random, n: int, family: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """A family and parameters valid for ``n`` nodes."""
+        family = family or rng.choice(self.cfg.families)
+        if family == "er":
+            return family, {"p": round(rng.uniform(0.1, 0.6), 3)}
+        if family == "ws":
+            ks = [k for k in range(2, n, 2)] or [2]
+            return family, {"k": rng.choice(ks[:3]), "p": round(rng.uniform(0.0, 1.0), 3)}
+        return family, {"m": rng.randint(1, max(1, min(5, n - 1)))}
+
+    def sample_train(self, rng: random.Random, base):
+        """Training hyperparameters drawn from the space (epochs kept from ``base``)."""
+        opt = rng.choice(self.cfg.optimizers)
+        lo, hi = self.cfg.lr_sgd if opt == "sgd" else self.cfg.lr_adamw
+        return replace(
+            base,
+            optimizer=opt,
+            lr=round(_log_uniform(rng, lo, hi), 6),
+            weight_decay=round(_log_uniform(rng, *self.cfg.weight_decay), 8),
+            label_smoothing=round(rng.uniform(*self.cfg.label_smoothing), 3),
+            batch_size=rng.choice(self.cfg.batch_sizes),
+        )
+
+    def sample(self, rng: random.Random) -> Architecture:
+        """A new random architecture (RandWire-style sampling, the search's random baseline)."""
+        n = rng.randint(*self.cfg.nodes)
+        family, params = self.sample_generator(rng, n)
+        arch = build_architecture(
+            self.cfg.preset,
+            family,
+            params,
+            seed=rng,
+            channels=rng.choice(self.cfg.channels),
+            nodes=n,
+        )
+        return arch.replace(train=self.sample_train(rng, arch.train))
+
+    # -- variation -------------------------------------------------------------------------------
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """One mutation, drawn among graph, generator, width, op and hyperparameter moves."""
+        kind = rng.choices(["graph", "generator", "width", "train"], weights=[5, 2, 2, 2])[0]
+        return getattr(self, f"_mutate_{kind}")(arch, rng)
+
+    def _pick_stage(self, arch: Architecture, rng: random.Random) -> int:
+        return rng.randrange(len(arch.stages))
+
+    def _with_stage(self, arch: Architecture, k: int, stage: Stage) -> Architecture:
+        stages = list(arch.stages)
+        stages[k] = stage
+        return arch.replace(stages=tuple(stages))
+
+    def _mutate_graph(self, arch: Architecture, rng: random.Random) -> Architecture:
+        k = self._pick_stage(arch, rng)
+        stage = arch.stages[k]
+        G, name = mutate(stage.graph, seed=rng, ops=self.cfg.ops, max_nodes=self.cfg.max_nodes)
+        origin = dict(stage.origin or {})
+        origin["mutations"] = [*origin.get("mutations", []), name]
+        return self._with_stage(arch, k, replace(stage, graph=G, origin=origin))
+
+    def _mutate_generator(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """Redraw one stage from its family with perturbed parameters (or another family)."""
+        k = self._pick_stage(arch, rng)
+        stage = arch.stages[k]
+        origin = dict(stage.origin or {})
+        n = max(2, min(self.cfg.max_nodes, stage.num_nodes + rng.choice([-1, 0, 0, 1])))
+        family = origin.get("family") if origin.get("family") in self.cfg.families else None
+        if family is None or rng.random() < 0.25:
+            family = rng.choice(self.cfg.families)
+        if family == "ws":
+            n = max(n, 3)  # Watts-Strogatz needs an even k with 2 <= k < n
+        family, params = self.sample_generator(rng, n, family)
+        op = rng.choice(sorted(set(stage.ops().values())))
+        G = random_dag(family, n, seed=rng, op=op, **params)
+        origin = {"family": family, "params": params, "nodes": n}
+        return self._with_stage(arch, k, replace(stage, graph=G, origin=origin))
+
+    def _mutate_width(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """Scale one stage's width by 3/4 or 4/3 (rounded to a multiple of 4, at least 4)."""
+        k = self._pick_stage(arch, rng)
+        stage = arch.stages[k]
+        factor = rng.choice([0.75, 4 / 3])
+        width = max(4, int(round(stage.channels * factor / 4)) * 4)
+        if width == stage.channels:
+            width = stage.channels + 4
+        return self._with_stage(arch, k, replace(stage, channels=width))
+
+    def _mutate_train(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """Perturb one training hyperparameter."""
+        t = arch.train
+        what = rng.choice(["lr", "weight_decay", "label_smoothing", "batch_size", "optimizer"])
+        if what == "lr":
+            lo, hi = self.cfg.lr_sgd if t.optimizer == "sgd" else self.cfg.lr_adamw
+            t = replace(t, lr=round(min(hi, max(lo, t.lr * rng.choice([0.5, 2.0]))), 6))
+        elif what == "weight_decay":
+            lo, hi = self.cfg.weight_decay
+            t = replace(
+                t,
+                weight_decay=round(min(hi, max(lo, t.weight_decay * rng.choice([1 / 3, 3.0]))), 8),
+            )
+        elif what == "label_smoothing":
+            lo, hi = self.cfg.label_smoothing
+            t = replace(
+                t,
+                label_smoothing=round(
+                    min(hi, max(lo, t.label_smoothing + rng.choice([-0.05, 0.05]))), 3
+                ),
+            )
+        elif what == "batch_size":
+            t = replace(t, batch_size=rng.choice(self.cfg.batch_sizes))
+        else:
+            t = self.sample_train(rng, t)
+        return arch.replace(train=t)
+
+    def crossover(
+        self, a: Architecture, b: Architecture, rng: random.Random
+    ) -> tuple[Architecture, Architecture]:
+        """Exchange whole stages (uniformly, stage by stage), or splice one stage pair's graphs."""
+        n = min(len(a.stages), len(b.stages))
+        sa, sb = list(a.stages), list(b.stages)
+        if rng.random() < 0.5:
+            for k in range(n):
+                if rng.random() < 0.5:
+                    sa[k], sb[k] = (
+                        replace(sb[k], stride=sa[k].stride),
+                        replace(sa[k], stride=sb[k].stride),
+                    )
+        else:
+            k = rng.randrange(n)
+            ga, gb = crossover(sa[k].graph, sb[k].graph, seed=rng)
+            sa[k] = replace(sa[k], graph=ga, origin={**(sa[k].origin or {}), "crossover": True})
+            sb[k] = replace(sb[k], graph=gb, origin={**(sb[k].origin or {}), "crossover": True})
+        return a.replace(stages=tuple(sa)), b.replace(stages=tuple(sb))

@@ -158,6 +158,25 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--json", action="store_true", help="print the record as one JSON object")
     tr.set_defaults(func=cmd_train)
 
+    rd = sub.add_parser(
+        "render",
+        help="draw an architecture with graphviz (PNG, SVG, PDF or DOT)",
+        description="One cluster per stage, nodes coloured by op; with --weights, edge width and "
+        "shade show each edge's trained aggregation weight sigmoid(w).",
+    )
+    rd.add_argument("file", metavar="FILE", help="architecture JSON")
+    rd.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="OUT.png, .svg, .pdf or .dot (default: FILE with .png)",
+    )
+    rd.add_argument("--weights", metavar="STATE_DICT", help="trained weights (a state_dict file)")
+    rd.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top down"
+    )
+    rd.set_defaults(func=cmd_render)
+
     ev = sub.add_parser(
         "evolve",
         help="search architectures over accuracy x MACs (the main job)",
@@ -418,6 +437,24 @@ def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """``genesis render``: graphviz drawing of an architecture."""
+    from visualize.render import edge_weights, render_architecture
+
+    arch = load_architecture(args.file)
+    weights = None
+    if args.weights:
+        from genesis.compiler import compile_architecture
+        from genesis.export import load_weights
+
+        model = load_weights(compile_architecture(arch), args.weights)
+        weights = edge_weights(arch, model.state_dict())
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".png")
+    render_architecture(arch, out, weights, args.rankdir)
+    print(f"wrote {out}")
+    return 0
 
 
 def cmd_evolve(args: argparse.Namespace) -> int:

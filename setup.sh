@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # One-step set-up of genesis on a fresh Debian machine: system packages, a virtual environment
-# in .venv, a CPU build of torch when no NVIDIA GPU is present, and genesis with its dev extras.
+# in .venv, a CPU build of torch when no NVIDIA GPU is present, and genesis itself.
+#   ./setup.sh          what `genesis` needs to run
+#   ./setup.sh --test   also the test tools (pytest, hypothesis, ruff, onnxruntime, ray) and
+#                       Debian's chromium, which the test suite uses to check the HTML report
 # Re-running it is cheap: every step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")"
+test_tools=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) test_tools=1 ;;
+    *) echo "setup.sh: unknown option $arg (use --test)" >&2; exit 2 ;;
+  esac
+done
 
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+if [ "$test_tools" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing Debian packages: ${need[*]}"
@@ -39,4 +52,8 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     fi
   fi
 fi
-"${pip[@]}" install -e ".[dev]"
+if [ "$test_tools" = 1 ]; then
+  "${pip[@]}" install -e ".[dev]"
+else
+  "${pip[@]}" install -e .
+fi

@@ -177,6 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rd.set_defaults(func=cmd_render)
 
+    rp = sub.add_parser(
+        "report",
+        help="write report.html for a run folder (finished or in progress)",
+        description="A self-contained HTML report: settings, Pareto members with test accuracy, "
+        "plots, every Pareto architecture drawn, the lineage of the best.",
+    )
+    rp.add_argument("run", metavar="DIR", help="run folder of genesis evolve")
+    rp.add_argument("--baseline", metavar="DIR", help="a run to overlay, e.g. --strategy random")
+    rp.add_argument("-o", "--output", metavar="OUT.html", help="default: DIR/report.html")
+    rp.set_defaults(func=cmd_report)
+
     ev = sub.add_parser(
         "evolve",
         help="search architectures over accuracy x MACs (the main job)",
@@ -454,6 +465,18 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".png")
     render_architecture(arch, out, weights, args.rankdir)
     print(f"wrote {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``genesis report``: the HTML report of a run folder."""
+    from visualize.report import write_report
+    from visualize.runs import read_run
+
+    out = write_report(args.run, args.baseline, args.output)
+    run = read_run(args.run)
+    note = "" if run.status == "finished" else f" (run {run.status}: partial report)"
+    print(f"wrote {out}{note}")
     return 0
 
 

@@ -1,0 +1,193 @@
+"""Plots of a run (matplotlib, headless): Pareto front, progress, graph statistics, lineage.
+
+Each function takes a :class:`~visualize.runs.RunData` and an output path (PNG or SVG, by
+extension) and returns the path, or None when the run holds nothing to plot yet.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from statistics import mean
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from graphs import graph_stats  # noqa: E402
+from visualize.runs import RunData  # noqa: E402
+
+__all__ = ["pareto_plot", "progress_plot", "stats_plot", "lineage_graph", "front_points"]
+
+
+def front_points(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """The non-dominated (accuracy max, MACs min) points, by increasing MACs."""
+    front, best = [], -1.0
+    for acc, macs, h in sorted(points, key=lambda p: (p[1], -p[0])):
+        if acc > best:
+            front.append((acc, macs, h))
+            best = acc
+    return front
+
+
+def _save(fig, out: str | os.PathLike) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def pareto_plot(
+    run: RunData, out: str | os.PathLike, baseline: RunData | None = None
+) -> Path | None:
+    """Validation accuracy against MACs (log axis): every evaluation faint, the front bold,
+    and a baseline run's front (e.g. ``random``) overlaid when given."""
+    points = [p for p in run.points() if p[0] > 0]
+    if not points:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.scatter(
+        [p[1] for p in points],
+        [p[0] for p in points],
+        s=14,
+        alpha=0.25,
+        color="#4477AA",
+        label=f"{run.strategy}: all {len(points)} evaluated",
+    )
+    front = front_points(points)
+    ax.step([p[1] for p in front], [p[0] for p in front], where="post", color="#4477AA", lw=1.5)
+    ax.scatter(
+        [p[1] for p in front],
+        [p[0] for p in front],
+        s=36,
+        color="#4477AA",
+        edgecolor="black",
+        lw=0.6,
+        zorder=3,
+        label=f"{run.strategy}: Pareto front",
+    )
+    if baseline is not None:
+        base = [p for p in baseline.points() if p[0] > 0]
+        if base:
+            bf = front_points(base)
+            ax.scatter(
+                [p[1] for p in base],
+                [p[0] for p in base],
+                s=10,
+                alpha=0.2,
+                marker="x",
+                color="#CC6677",
+            )
+            ax.step(
+                [p[1] for p in bf],
+                [p[0] for p in bf],
+                where="post",
+                color="#CC6677",
+                lw=1.2,
+                ls="--",
+                label=f"{baseline.strategy} (baseline): front",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("MACs (multiply-adds; FLOPs = 2 x MACs)")
+    ax.set_ylabel("validation accuracy (proxy)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, out)
+
+
+def progress_plot(run: RunData, out: str | os.PathLike) -> Path | None:
+    """Best accuracy, hypervolume and front size per generation."""
+    rows = run.logbook
+    if not rows:
+        return None
+    gens = [r["generation"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 2.8))
+    for ax, key, label in zip(
+        axes,
+        ("best_accuracy", "hypervolume", "front_size"),
+        ("best validation accuracy", "hypervolume", "front size"),
+        strict=True,
+    ):
+        ax.plot(gens, [r.get(key, 0) for r in rows], marker="o", ms=3, color="#4477AA")
+        ax.set_xlabel("generation")
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, out)
+
+
+def stats_plot(run: RunData, out: str | os.PathLike) -> Path | None:
+    """Mean clustering coefficient and average path length of the stages against accuracy.
+
+    The analyses of RandWire (section 4) and "Graph Structure of Neural Networks".
+    """
+    xs: dict[str, list[float]] = {"clustering": [], "avg_path_length": []}
+    ys = []
+    for acc, _macs, h in run.points():
+        if acc <= 0:
+            continue
+        arch = run.architecture(h)
+        if arch is None:
+            continue
+        stats = [graph_stats(s.graph) for s in arch.stages]
+        for key in xs:
+            xs[key].append(mean(s[key] for s in stats))
+        ys.append(acc)
+    if not ys:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2), sharey=True)
+    for ax, (key, label) in zip(
+        axes,
+        (
+            ("clustering", "clustering coefficient (mean of stages)"),
+            ("avg_path_length", "average path length (mean of stages)"),
+        ),
+        strict=True,
+    ):
+        ax.scatter(xs[key], ys, s=14, alpha=0.6, color="#117733")
+        ax.set_xlabel(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("validation accuracy")
+    fig.tight_layout()
+    return _save(fig, out)
+
+
+def lineage_graph(run: RunData, h: str, max_nodes: int = 60):
+    """Graphviz digraph of ``h``'s ancestors back to the initial random graphs."""
+    import graphviz
+
+    entries = {}
+    for e in run.evaluations:
+        entries.setdefault(e["hash"], e)
+    dot = graphviz.Digraph("lineage")
+    dot.attr(rankdir="TB", fontname="Helvetica", fontsize="10")
+    dot.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="9")
+    todo, seen = [h], set()
+    while todo and len(seen) < max_nodes:
+        cur = todo.pop(0)
+        if cur in seen:
+            continue
+        seen.add(cur)
+        e = entries.get(cur)
+        r = (e or {}).get("result") or {}
+        acc = r.get("accuracy")
+        label = (
+            f"{cur[:10]}\n{e['origin'] if e else '?'} (gen {e['generation'] if e else '?'})"
+            f"\nacc {acc:.3f}"
+            if acc is not None
+            else f"{cur[:10]}"
+        )
+        if r.get("macs"):
+            label += f", {r['macs'] / 1e6:.2f}M MACs"
+        fill = (
+            "#FFE9A8"
+            if cur == h
+            else ("#DDEEFF" if e and e.get("origin") == "sample" else "#F2F2F2")
+        )
+        dot.node(cur, label, fillcolor=fill)
+        for parent in (e or {}).get("parents", []):
+            dot.edge(parent, cur)
+            todo.append(parent)
+    return dot

@@ -1,0 +1,250 @@
+"""A self-contained HTML report of a run folder: ``report.html`` beside the run's files.
+
+Settings, a summary, a table of the Pareto members (validation accuracy, test accuracy when the
+final step ran, MACs, params, hash, links to their JSON, weights and ONNX), the plots, every
+Pareto architecture rendered (with trained edge weights when its final weights exist) and the
+lineage of the most accurate one. Plots and drawings are embedded (PNG as data URIs, SVG
+inline), so the file opens anywhere; links to the run's own files are relative. It works on a
+run in progress or killed (what exists so far, with a note of what is missing) and on a finished
+one.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from genesis import GenesisError
+from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
+from visualize.render import architecture_graph, edge_weights
+from visualize.runs import RunData, read_run
+
+__all__ = ["write_report"]
+
+_CSS = """
+body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;
+text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}code{font-size:12px}
+.note{background:#fff7e0;border:1px solid #f0d890;padding:6px 10px;font-size:13px}
+.arch svg{max-width:100%;height:auto}img{max-width:100%}.small{color:#666;font-size:12px}
+"""
+
+# Marks the page once every image has decoded, so a headless browser can tell it loaded whole.
+_CHECK = """
+<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  document.body.setAttribute('data-images', ok + '/' + imgs.length);
+});
+</script>
+"""
+
+
+def _png(path: Path | None) -> str:
+    if path is None:
+        return "<p class='small'>nothing to plot yet</p>"
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f"<img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'>"
+
+
+def _svg(dot) -> str:
+    svg = dot.pipe(format="svg").decode("utf-8")
+    return svg[svg.find("<svg") :]  # drop the XML prolog and doctype: inline SVG
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def _si(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{unit}"
+    return str(value)
+
+
+def _link(run: RunData, rel: str | None, text: str) -> str:
+    if rel and (run.path / rel).exists():
+        return f"<a href='{html.escape(rel)}'>{text}</a>"
+    return "–"
+
+
+def write_report(
+    run_dir: str | os.PathLike,
+    baseline_dir: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+) -> Path:
+    """Write ``report.html`` (or ``out``) for the run in ``run_dir``; returns its path.
+
+    Raises
+    ------
+    GenesisError
+        Only when ``run_dir`` is no run folder at all; a partial run gives a partial report.
+    """
+    run = read_run(run_dir)
+    baseline = read_run(baseline_dir) if baseline_dir else None
+    out = Path(out) if out else run.path / "report.html"
+    parts: list[str] = []
+    add = parts.append
+    title = f"genesis run {run.path.name}"
+    add(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>"
+    )
+    add(f"<h1>{html.escape(title)}</h1>")
+    add(
+        f"<p class='small'>status <b>{html.escape(run.status)}</b> · strategy "
+        f"{html.escape(run.strategy)} · report written {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"
+    )
+    if run.status != "finished":
+        add(
+            "<p class='note'>This run has not finished (or was interrupted): the report shows "
+            "what exists so far.</p>"
+        )
+    missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
+    if missing:
+        add("<p class='note'>" + "<br>".join(html.escape(p) for p in missing) + "</p>")
+
+    # -- summary ---------------------------------------------------------------------------------
+    points = run.points()
+    trained = run.trained()
+    last = run.logbook[-1] if run.logbook else {}
+    add("<h2>Summary</h2><table>")
+    for name, value in (
+        ("trained evaluations", len(trained)),
+        ("distinct architectures evaluated", len(points)),
+        ("best validation accuracy", max((p[0] for p in points), default=None)),
+        ("Pareto front size", len(front_points([p for p in points if p[0] > 0]))),
+        ("hypervolume (last generation)", last.get("hypervolume")),
+        ("generations", int(last["generation"]) + 1 if last else None),
+        ("failed candidates", sum(1 for e in trained if e["result"].get("status") != "ok")),
+    ):
+        add(f"<tr><th class='l'>{name}</th><td>{_fmt(value)}</td></tr>")
+    add(
+        "</table><p class='small'>Accuracy is on the validation split (cut from the training "
+        "set) after the short proxy training; test accuracy comes only from the final step. "
+        "MACs count multiply-adds of convolutions and linear layers; FLOPs = 2 x MACs.</p>"
+    )
+
+    # -- Pareto members --------------------------------------------------------------------------
+    final = {r.get("hash"): r for r in run.final}
+    add("<h2>Pareto members</h2>")
+    if run.pareto:
+        add(
+            "<table><tr><th class='l'>hash</th><th>val acc</th><th>test acc</th><th>MACs</th>"
+            "<th>FLOPs</th><th>params</th><th class='l'>origin</th><th>JSON</th><th>weights</th>"
+            "<th>ONNX</th></tr>"
+        )
+        for m in run.pareto:
+            f = final.get(m["hash"], {})
+            add(
+                f"<tr><td class='l'><code>{html.escape(m['hash'])}</code></td>"
+                f"<td>{_fmt(m.get('accuracy'))}</td><td>{_fmt(f.get('test_accuracy'))}</td>"
+                f"<td>{_si(m.get('macs'))}</td><td>{_si(m.get('flops'))}</td>"
+                f"<td>{_si(m.get('params'))}</td><td class='l'>{_fmt(m.get('origin'))}</td>"
+                f"<td>{_link(run, m.get('architecture'), 'json')}</td>"
+                f"<td>{_link(run, f.get('weights'), 'pt')}</td>"
+                f"<td>{_link(run, f.get('onnx'), 'onnx')}</td></tr>"
+            )
+        add("</table>")
+    else:
+        add("<p class='small'>no generation has finished yet</p>")
+    if run.final:
+        add(
+            "<h3>Final retraining (full training set, official test split)</h3><table><tr>"
+            "<th class='l'>hash</th><th>status</th><th>test acc</th><th>epochs</th>"
+            "<th>params</th><th>MACs</th><th>seconds</th></tr>"
+        )
+        for r in run.final:
+            add(
+                f"<tr><td class='l'><code>{html.escape(str(r.get('hash')))}</code></td>"
+                f"<td>{_fmt(r.get('status'))}</td><td>{_fmt(r.get('test_accuracy'))}</td>"
+                f"<td>{_fmt(r.get('epochs'), 2)}</td><td>{_si(r.get('params'))}</td>"
+                f"<td>{_si(r.get('macs'))}</td><td>{_fmt(r.get('train_seconds'), 1)}</td></tr>"
+            )
+        add("</table>")
+
+    # -- plots -----------------------------------------------------------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        add("<h2>Accuracy against MACs</h2>")
+        add(_png(pareto_plot(run, t / "pareto.png", baseline)))
+        add("<h2>Progress</h2>")
+        add(_png(progress_plot(run, t / "progress.png")))
+        add("<h2>Graph structure against accuracy</h2>")
+        add(_png(stats_plot(run, t / "stats.png")))
+
+    # -- drawings --------------------------------------------------------------------------------
+    add("<h2>Pareto architectures</h2>")
+    for m in run.pareto:
+        arch = run.architecture(m["hash"])
+        if arch is None:
+            add(f"<p class='note'>architecture {html.escape(m['hash'])} is missing</p>")
+            continue
+        weights = _trained_weights(run, arch, final.get(m["hash"], {}).get("weights"))
+        note = " (edge width: trained sigmoid(w))" if weights else ""
+        add(
+            f"<h3><code>{html.escape(m['hash'])}</code> · val acc {_fmt(m.get('accuracy'))} · "
+            f"{_si(m.get('macs'))} MACs{note}</h3>"
+        )
+        try:
+            add(f"<div class='arch'>{_svg(architecture_graph(arch, weights))}</div>")
+        except Exception as exc:  # graphviz missing or failing: say so, keep the report
+            add(f"<p class='note'>cannot render: {html.escape(str(exc))}</p>")
+    if points:
+        best = max(points, key=lambda p: p[0])[2]
+        add(f"<h2>Lineage of the most accurate (<code>{best}</code>)</h2>")
+        try:
+            add(f"<div class='arch'>{_svg(lineage_graph(run, best))}</div>")
+        except Exception as exc:
+            add(f"<p class='note'>cannot render: {html.escape(str(exc))}</p>")
+
+    # -- settings --------------------------------------------------------------------------------
+    add("<h2>Settings</h2>")
+    if run.config:
+        for table, values in run.config.items():
+            add(f"<h3>[{html.escape(table)}]</h3><table>")
+            for k, v in values.items():
+                add(
+                    f"<tr><th class='l'>{html.escape(k)}</th><td class='l'><code>"
+                    f"{html.escape(str(v))}</code></td></tr>"
+                )
+            add("</table>")
+    else:
+        add("<p class='note'>config.toml is missing</p>")
+    add(_CHECK + "</body></html>")
+    tmp_out = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        tmp_out.write_text("\n".join(parts), encoding="utf-8")
+        os.replace(tmp_out, out)
+    except OSError as exc:
+        tmp_out.unlink(missing_ok=True)
+        raise GenesisError(f"cannot write report {str(out)!r}: {exc.strerror}") from None
+    return out
+
+
+def _trained_weights(run: RunData, arch, rel: str | None):
+    """Edge weights from the final ``state_dict`` of an architecture, if there is one."""
+    if not rel or not (run.path / rel).exists():
+        return None
+    import torch
+
+    try:
+        state = torch.load(run.path / rel, map_location="cpu", weights_only=True)
+        return edge_weights(arch, state)
+    except Exception as exc:
+        run.problems.append(f"{rel}: {exc}")
+        return None

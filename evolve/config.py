@@ -20,6 +20,7 @@ Flags given on the command line override the file. All validation lives in the
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -44,6 +45,9 @@ __all__ = [
     "load_config",
     "dump_config",
 ]
+
+#: How a TOML file spells None (TOML has no null), e.g. ``subset = "none"`` for all examples.
+NONE = "none"
 
 #: Search strategies, all with the same budget semantics (trained evaluations).
 STRATEGIES = ("nsga2", "constrained", "regularized", "random")
@@ -100,7 +104,7 @@ class SearchConfig:
         _positive("search", "target_macs", self.target_macs, integer=False, allow_none=True)
         _positive("search", "ref_macs", self.ref_macs, integer=False)
         _positive("search", "sample_size", self.sample_size)
-        if self.sample_size > self.population:
+        if self.strategy == "regularized" and self.sample_size > self.population:
             raise GenesisError(
                 f"search sample_size must not exceed population, got {self.sample_size} > "
                 f"{self.population}"
@@ -226,7 +230,11 @@ def _build(kind: type, where: str, values: dict[str, Any]) -> Any:
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise GenesisError(f"{where}: unknown key(s) {unknown}; known: {sorted(names)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    # TOML has no null: the string "none" stands for None (dump_config writes it so).
+    values = {
+        k: tuple(v) if isinstance(v, list) else (None if v == NONE else v)
+        for k, v in values.items()
+    }
     try:
         return kind(**values)
     except TypeError as exc:
@@ -244,7 +252,12 @@ def load_config(path: str | Path) -> EvolveConfig:
         raise GenesisError(f"cannot read config file {str(path)!r}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise GenesisError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    return EvolveConfig.from_dict(data, source=str(path))
+    try:
+        return EvolveConfig.from_dict(data, source=str(path))
+    except GenesisError as exc:
+        if str(path) in str(exc):
+            raise
+        raise GenesisError(f"config file {str(path)!r}: {exc}") from None
 
 
 def _toml_value(value: Any) -> str:
@@ -252,18 +265,20 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
+    if value is None:
+        return f'"{NONE}"'
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
 def dump_config(cfg: EvolveConfig) -> str:
-    """TOML text that :func:`load_config` reads back to an equal config (None keys omitted)."""
+    """TOML text that :func:`load_config` reads back to an equal config (None as "none")."""
     lines = []
     for table, values in cfg.to_dict().items():
         lines.append(f"[{table}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if v is not None]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
         lines.append("")
     return "\n".join(lines)

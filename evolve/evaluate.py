@@ -61,7 +61,9 @@ def synthetic_record(arch: Architecture, seed: int) -> dict[str, Any]:
     says nothing about real accuracy.
     """
     cx = count_complexity(arch)
-    digest = hashlib.sha256(f"{arch.to_json(indent=None)}|{seed}".encode()).digest()
+    from genesis import architecture_hash  # noise keyed on what is trained, not on provenance
+
+    digest = hashlib.sha256(f"{architecture_hash(arch)}|{seed}".encode()).digest()
     noise = int.from_bytes(digest[:4], "big") / 2**32
     acc = 0.5 + 0.4 * (1 - math.exp(-cx.macs / 4e6)) + 0.08 * (noise - 0.5)
     return {

@@ -131,13 +131,32 @@ class LocalExecutor(Executor):
         self.workers = [_Worker(self.ctx, d) for d in devices]
 
     def run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:
+        try:
+            self._run(tasks, on_result)
+        except BaseException:
+            # Interrupted mid-batch (Ctrl-C, a failing callback): workers still holding a job are
+            # replaced, so the pool is consistent if it is used again.
+            for worker in list(self.workers):
+                if worker.job is not None:
+                    worker.process.kill()
+                    worker.process.join()
+                    self._replace(worker)
+            raise
+
+    def _run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:
         queue = list(tasks)
         busy: dict[int, _Worker] = {}
         while queue or busy:
-            for worker in self.workers:
+            for i, worker in enumerate(self.workers):
                 if worker.job is None and queue:
+                    if not worker.process.is_alive():  # died while idle: replace it first
+                        worker = self._replace(worker)
+                    try:
+                        worker.conn.send(queue[0])
+                    except OSError:  # died between the check and the send
+                        worker = self._replace(self.workers[i])
+                        worker.conn.send(queue[0])
                     worker.job = queue.pop(0)
-                    worker.conn.send(worker.job)
                     busy[id(worker)] = worker
             ready = wait(
                 [w.conn for w in busy.values()] + [w.process.sentinel for w in busy.values()]
@@ -161,11 +180,12 @@ class LocalExecutor(Executor):
                     self._replace(worker)
                     on_result(key, failure_record(task, "error", f"worker died (exit code {code})"))
 
-    def _replace(self, dead: _Worker) -> None:
+    def _replace(self, dead: _Worker) -> _Worker:
         i = self.workers.index(dead)
         with contextlib.suppress(OSError):
             dead.conn.close()
         self.workers[i] = _Worker(self.ctx, dead.device)
+        return self.workers[i]
 
     def close(self) -> None:
         for worker in self.workers:

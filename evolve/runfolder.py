@@ -152,7 +152,7 @@ class RunFolder:
             try:
                 entries.append(json.loads(line))
             except json.JSONDecodeError:
-                if i >= len(lines) - 1:  # the unfinished last line of a killed run
+                if i == len(lines):  # the unfinished (unterminated) last line of a killed run
                     continue
                 raise GenesisError(
                     f"{str(self.log_path)!r} line {i} is damaged (not JSON); the entries before "

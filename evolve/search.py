@@ -101,6 +101,8 @@ class Search:
         s = self.cfg.search
         if s.strategy in ("constrained", "regularized"):
             return (constrained_score(result, s.max_macs, s.target_macs, s.penalty),)
+        if result.get("status") != "ok":  # dominated by every working candidate, cheap or not
+            return (0.0, float("inf"))
         return objectives(result)
 
     def _individual(self, c: _Candidate, born: int) -> Individual:
@@ -150,6 +152,7 @@ class Search:
         """Run (or resume) the search, then the final retraining; return the outcome."""
         saved = self.folder.load_checkpoint()
         state = saved or self._fresh_state()
+        self.folder.write_state("running")
         self.folder.repair_log()
         replay = self._replay(state["generation"] + 1)
         self._logged = Counter(
@@ -190,7 +193,7 @@ class Search:
             )
             self._record_generation(gen, archive, state, start)
             self.folder.save_checkpoint(state)
-        front = pareto_front(self._as_objectives(_distinct(archive)))
+        front = pareto_front(self._as_objectives(_front_candidates(archive)))
         hv = hypervolume([objectives(i.result) for i in front], self.cfg.search.ref_macs)
         final = self._final(front)
         self.folder.write_state(
@@ -387,7 +390,7 @@ class Search:
     def _record_generation(
         self, gen: int, archive: list[Individual], state: dict, start: float
     ) -> None:
-        front = pareto_front(self._as_objectives(_distinct(archive)))
+        front = pareto_front(self._as_objectives(_front_candidates(archive)))
         ok = [objectives(i.result)[0] for i in archive]
         hv = hypervolume([objectives(i.result) for i in front], self.cfg.search.ref_macs)
         elapsed = time.perf_counter() - start
@@ -520,12 +523,13 @@ def _log_key(entry: dict[str, Any]) -> tuple:
     return (entry["generation"], entry["index"], entry["hash"], entry["seed"], entry["kind"])
 
 
-def _distinct(individuals: list[Individual]) -> list[Individual]:
-    """The first individual of each hash (a cached duplicate is the same network, counted once)."""
+def _front_candidates(individuals: list[Individual]) -> list[Individual]:
+    """What the reported front is drawn from: each network once (a cached duplicate is the same
+    network), and only those whose evaluation worked (a failure has no accuracy to offer)."""
     seen: dict[str, Individual] = {}
     for ind in individuals:
         seen.setdefault(ind.hash, ind)
-    return list(seen.values())
+    return [ind for ind in seen.values() if ind.result.get("status") == "ok"]
 
 
 def _summary(ind: Individual) -> dict[str, Any]:

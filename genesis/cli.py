@@ -7,6 +7,7 @@ traceback means a bug in genesis.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -528,12 +529,18 @@ def cmd_evolve(args: argparse.Namespace) -> int:
         cfg = load_config(args.config) if args.config else EvolveConfig()
         cfg = cfg.with_overrides(**overrides)
         _check_proxy(cfg)
-        out = args.out or time.strftime("runs/evolve-%Y%m%d-%H%M%S")
+        out = args.out or _fresh_run_dir()
         folder = RunFolder(out)
         folder.create(cfg)
     ex = cfg.execution
-    with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
-        outcome = Search(cfg, folder, executor).run()
+    try:
+        with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
+            outcome = Search(cfg, folder, executor).run()
+    except BaseException as exc:  # say so in run.json, then let main report it
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        with contextlib.suppress(Exception):
+            folder.write_state(status, error=" ".join(f"{type(exc).__name__}: {exc}".split()))
+        raise
     print(
         f"run folder {folder.path}: {outcome.trained} trained evaluations, Pareto front of "
         f"{len(outcome.front)}, hypervolume {outcome.hypervolume:.4f} (validation accuracy x "
@@ -552,6 +559,16 @@ def cmd_evolve(args: argparse.Namespace) -> int:
             f"({rec['status']}, {_si(rec['params'])} params, {_si(rec['macs'])} MACs)"
         )
     return 0
+
+
+def _fresh_run_dir() -> str:
+    """``runs/evolve-<date>-<time>``, with a suffix when that folder is taken."""
+    base = time.strftime("runs/evolve-%Y%m%d-%H%M%S")
+    candidate, n = base, 1
+    while Path(candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 def _check_proxy(cfg) -> None:

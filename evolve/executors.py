@@ -22,7 +22,7 @@ from typing import Any
 
 from evolve.evaluate import evaluate_task
 from genesis import Architecture, GenesisError
-from genesis.complexity import count_complexity
+from genesis.train import failed_result
 
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "make_executor", "failure_record"]
 
@@ -33,27 +33,8 @@ OnResult = Callable[[Any, dict[str, Any]], None]
 def failure_record(task: Task, status: str, message: str) -> dict[str, Any]:
     """The record of a candidate whose evaluation did not come back."""
     arch = Architecture.from_json(task["arch"])
-    cx = count_complexity(arch)
-    return {
-        "status": status,
-        "split": "test" if task.get("final") else "val",
-        "accuracy": None,
-        "val_accuracy": None,
-        "test_accuracy": None,
-        "macs": cx.macs,
-        "flops": cx.flops,
-        "params": cx.params,
-        "seed": task["seed"],
-        "epochs": 0.0,
-        "batch_size": arch.train.batch_size,
-        "train_seconds": 0.0,
-        "samples_per_second": 0.0,
-        "peak_memory_bytes": 0,
-        "device": "",
-        "final_loss": None,
-        "error": " ".join(message.split())[:500],
-        "history": [],
-    }
+    final = bool(task.get("final"))
+    return failed_result(arch, status, message, seed=task["seed"], final=final).to_dict()
 
 
 def _gpu_count() -> int:

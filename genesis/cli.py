@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from evolve.config import STRATEGIES
-from genesis.complexity import count_complexity
+from genesis.complexity import count_complexity, format_count
 from genesis.fingerprint import architecture_hash
 from genesis.genome import Architecture, load_architecture, save_architecture
 from genesis.ops import op_names
@@ -327,8 +327,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     )
     print(f"stem widths {facts['stem']}, head width {facts['head_channels'] or 'none'}")
     print(
-        f"{_si(facts['macs'])} MACs (multiply-adds; FLOPs = 2 x MACs = {_si(facts['flops'])}), "
-        f"{_si(facts['params'])} parameters"
+        f"{format_count(facts['macs'])} MACs (multiply-adds; FLOPs = 2 x MACs = "
+        f"{format_count(facts['flops'])}), {format_count(facts['params'])} parameters"
     )
     header = (
         f"{'stage':>5} {'width':>5} {'stride':>6} {'nodes':>5} {'edges':>5} {'in':>3} "
@@ -341,7 +341,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{i:>5} {s['channels']:>5} {s['stride']:>6} {s['nodes']:>5} {s['edges']:>5} "
             f"{s['input_nodes']:>3} {s['output_nodes']:>3} {s['depth']:>5} "
             f"{s['avg_path_length']:>6.2f} {s['clustering']:>6.3f} {s['degree_mean']:>5.2f} "
-            f"{_si(s['macs']):>7} {_si(s['params']):>7}  {ops}"
+            f"{format_count(s['macs']):>7} {format_count(s['params']):>7}  {ops}"
         )
     t = facts["train"]
     print(
@@ -349,13 +349,6 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"epochs {t['epochs']} label smoothing {t['label_smoothing']} ({t['schedule']})"
     )
     return 0
-
-
-def _si(value: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.2f}{unit}"
-    return str(value)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -431,7 +424,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         acc = "-" if result.accuracy is None else f"{result.accuracy:.4f}"
         print(
             f"{result.status}: {result.split} accuracy {acc} ({splits.dataset.name}), "
-            f"{_si(result.macs)} MACs, {_si(result.params)} params, "
+            f"{format_count(result.macs)} MACs, {format_count(result.params)} params, "
             f"{result.epochs:g} epochs in {result.train_seconds:.1f} s "
             f"({result.samples_per_second:.0f} examples/s) on {result.device}, seed {result.seed}"
         )
@@ -550,13 +543,14 @@ def cmd_evolve(args: argparse.Namespace) -> int:
         r = ind.result
         print(
             f"  {ind.hash}  val acc {r['accuracy'] if r['accuracy'] is not None else '-'}  "
-            f"{_si(r['macs'])} MACs  {_si(r['params'])} params  {r['status']}"
+            f"{format_count(r['macs'])} MACs  {format_count(r['params'])} params  {r['status']}"
         )
     for rec in outcome.final:
         acc = rec.get("test_accuracy")
         print(
             f"final {rec['hash']}: test accuracy {'-' if acc is None else f'{acc:.4f}'} "
-            f"({rec['status']}, {_si(rec['params'])} params, {_si(rec['macs'])} MACs)"
+            f"({rec['status']}, {format_count(rec['params'])} params, "
+            f"{format_count(rec['macs'])} MACs)"
         )
     return 0
 

@@ -19,7 +19,7 @@ from genesis.genome import Architecture
 from genesis.ops import Complexity, bn_cx, conv_cx, get_op, linear_cx
 from graphs import GenesisError
 
-__all__ = ["ArchComplexity", "FeaturePlan", "count_complexity", "feature_plan"]
+__all__ = ["ArchComplexity", "FeaturePlan", "count_complexity", "feature_plan", "format_count"]
 
 
 @dataclass(frozen=True)
@@ -153,3 +153,19 @@ def count_complexity(arch: Architecture) -> ArchComplexity:
         stages=tuple(stages),
         head=head,
     )
+
+
+def format_count(value: float | None) -> str:
+    """A count in k/M/G units for people, e.g. ``583.90M``; ``-`` for None.
+
+    Examples
+    --------
+    >>> format_count(583_898_036), format_count(59_171), format_count(512)
+    ('583.90M', '59.17k', '512')
+    """
+    if value is None:
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{unit}"
+    return str(value)

@@ -49,6 +49,7 @@ __all__ = [
     "Budget",
     "resolve_device",
     "train_architecture",
+    "failed_result",
     "evaluate",
     "lr_at",
 ]
@@ -322,7 +323,7 @@ def train_architecture(
             f"dataset {splits.dataset.name!r} has {splits.dataset.num_classes} classes, the "
             f"architecture only {arch.num_classes}"
         )
-    cx = count_complexity(arch)
+    count_complexity(arch)  # refuses an architecture that cannot work, before any training
     batch = arch.train.batch_size
     started = time.perf_counter()
     attempt_error = None
@@ -343,7 +344,16 @@ def train_architecture(
             _release(dev)
             status = "oom" if _is_oom(exc) else "error"
             message = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
-            result = _failed(arch, cx, seed, batch, dev, status, message, final)
+            result = failed_result(
+                arch,
+                status,
+                message,
+                seed=seed,
+                final=final,
+                batch_size=batch,
+                device=dev,
+                peak_memory_bytes=_peak_memory(dev),
+            )
             return (result, None) if return_model else result
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -354,8 +364,20 @@ def _release(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def _failed(arch, cx, seed, batch, dev, status, message, final, **extra) -> TrainResult:
-    fields = dict(
+def failed_result(
+    arch: Architecture,
+    status: str,
+    message: str,
+    *,
+    seed: int,
+    final: bool = False,
+    batch_size: int | None = None,
+    device: str | torch.device = "",
+    **extra: Any,
+) -> TrainResult:
+    """The record of a candidate that produced no trained model (``status`` other than ok)."""
+    cx = count_complexity(arch)
+    fields: dict[str, Any] = dict(
         status=status,
         split="test" if final else "val",
         accuracy=None,
@@ -366,12 +388,12 @@ def _failed(arch, cx, seed, batch, dev, status, message, final, **extra) -> Trai
         params=cx.params,
         seed=seed,
         epochs=0.0,
-        batch_size=batch,
+        batch_size=batch_size or arch.train.batch_size,
         train_seconds=0.0,
         samples_per_second=0.0,
-        peak_memory_bytes=_peak_memory(dev),
-        device=str(dev),
-        error=message,
+        peak_memory_bytes=0,
+        device=str(device),
+        error=" ".join(message.split())[:500],
     )
     fields.update(extra)
     return TrainResult(**fields)
@@ -462,15 +484,15 @@ def _run(arch, splits, seed, budget, dev, final, augment, progress, batch, start
     seconds = time.perf_counter() - start
     epochs_done = step / steps_per_epoch
     if status == "diverged":
-        result = _failed(
+        result = failed_result(
             arch,
-            cx,
-            seed,
-            batch,
-            dev,
             status,
             error,
-            final,
+            seed=seed,
+            final=final,
+            batch_size=batch,
+            device=dev,
+            peak_memory_bytes=_peak_memory(dev),
             epochs=epochs_done,
             train_seconds=seconds,
             history=history,

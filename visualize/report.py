@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis import GenesisError
+from genesis.complexity import format_count
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.render import architecture_graph, edge_weights
 from visualize.runs import RunData, read_run
@@ -68,12 +69,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
 
 
 def _si(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return "–"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.2f}{unit}"
-    return str(value)
+    return format_count(value) if isinstance(value, (int, float)) else "–"
 
 
 def _link(run: RunData, rel: str | None, text: str) -> str:

@@ -590,6 +590,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GenesisError as exc:
         print(f"genesis {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `genesis info ... | head`: the reader left; not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # unwritable output path, full disk...: the user's to fix
         print(
             f"genesis {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.space import SpaceConfig
+from evolve.tune import TuneConfig
 from genesis import GenesisError
 
 if sys.version_info >= (3, 11):
@@ -36,6 +37,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "ARCH_STRATEGIES",
     "STRATEGIES",
     "SearchConfig",
     "ProxyConfig",
@@ -50,7 +52,9 @@ __all__ = [
 NONE = "none"
 
 #: Search strategies, all with the same budget semantics (trained evaluations).
-STRATEGIES = ("nsga2", "constrained", "regularized", "random")
+STRATEGIES = ("nsga2", "constrained", "regularized", "random", "rl", "grid")
+#: The strategies of ``genesis evolve`` (``grid`` searches hyperparameters: ``genesis tune``).
+ARCH_STRATEGIES = ("nsga2", "constrained", "regularized", "random", "rl")
 
 
 def _positive(owner: str, name: str, value: Any, integer: bool = True, allow_none=False) -> None:
@@ -132,7 +136,7 @@ class ProxyConfig:
     subset: int | None = 4000  # training examples of the proxy; None for all
     val_size: int | None = 2000  # validation examples (cut from the training set)
     split_seed: int = 0  # seed of the validation cut
-    epochs: float = 1.0  # proxy epochs
+    epochs: float | None = 1.0  # proxy epochs; None: the architecture's own (tuning)
     time_limit: float | None = 300.0  # a candidate still training after this is a timeout
     device: str | None = None  # default: cuda when present
     fitness: str = "train"  # "train", or "synthetic": a deterministic score without training
@@ -141,7 +145,7 @@ class ProxyConfig:
     def __post_init__(self) -> None:
         _positive("proxy", "subset", self.subset, allow_none=True)
         _positive("proxy", "val_size", self.val_size, allow_none=True)
-        _positive("proxy", "epochs", self.epochs, integer=False)
+        _positive("proxy", "epochs", self.epochs, integer=False, allow_none=True)
         _positive("proxy", "time_limit", self.time_limit, integer=False, allow_none=True)
         if not 0 <= self.synthetic_seconds < 3600:
             raise GenesisError(
@@ -157,15 +161,15 @@ class ProxyConfig:
 class FinalConfig:
     """Retraining of the chosen Pareto members on the full training set, scored on test."""
 
-    top_k: int = 3  # Pareto members retrained (spread along the front); 0 skips the final step
-    epochs: float = 10.0  # epochs of the final training
+    top_k: int = 2  # Pareto members retrained (spread along the front); 0 skips the final step
+    epochs: float | None = 2.0  # epochs of the final training; None: the architecture's own
     seed: int = 0  # training seed of the final runs
     export_onnx: bool = True  # write an ONNX model of each retrained member
 
     def __post_init__(self) -> None:
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
             raise GenesisError(f"final top_k must be an integer >= 0, got {self.top_k!r}")
-        _positive("final", "epochs", self.epochs, integer=False)
+        _positive("final", "epochs", self.epochs, integer=False, allow_none=True)
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,16 @@ class EvolveConfig:
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
     final: FinalConfig = field(default_factory=FinalConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    tune: TuneConfig = field(default_factory=TuneConfig)
+
+    def __post_init__(self) -> None:
+        tuning = bool(self.tune.architecture)
+        if self.search.strategy == "grid" and not tuning:
+            raise GenesisError("strategy grid searches hyperparameters: use genesis tune")
+        if tuning and self.search.strategy not in ("grid", "random"):
+            raise GenesisError(
+                f"tuning hyperparameters takes method grid or random, got {self.search.strategy!r}"
+            )
 
     def with_overrides(self, **sections: dict[str, Any]) -> EvolveConfig:
         """A copy with some fields of some sections replaced (``None`` values are ignored)."""

@@ -39,7 +39,8 @@ def make_task(
         "seed": seed,
         "proxy": asdict(proxy),
         "final": final,
-        "epochs": epochs if epochs is not None else proxy.epochs,
+        # None: the architecture's own epochs (hyperparameter tuning searches them)
+        "epochs": next(e for e in (epochs, proxy.epochs, arch.train.epochs) if e is not None),
         "weights_path": weights_path,
         "onnx_path": onnx_path,
     }

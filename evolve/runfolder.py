@@ -83,8 +83,12 @@ class RunFolder:
         return self.path / "architectures" / f"{h}.json"
 
     # -- creation and resumption -----------------------------------------------------------------
-    def create(self, cfg: EvolveConfig) -> None:
-        """Start a new run; refuses a folder that already holds files (nothing is overwritten)."""
+    def create(self, cfg: EvolveConfig, files: dict[str, Architecture] | None = None) -> None:
+        """Start a new run; refuses a folder that already holds files (nothing is overwritten).
+
+        ``files`` are architectures the run reads (e.g. ``base.json``, the architecture a tuning
+        run searches hyperparameters for), written into the folder first.
+        """
         if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
             raise GenesisError(
                 f"run folder {str(self.path)!r} already exists and is not empty; resume it with "
@@ -96,6 +100,8 @@ class RunFolder:
             raise GenesisError(
                 f"cannot create run folder {str(self.path)!r}: {exc.strerror}"
             ) from None
+        for name, arch in (files or {}).items():
+            save_architecture(arch, self.path / name)
         _atomic_write(self.config_path, dump_config(cfg).encode())
         self.write_state("running", started=time.time())
         with open(self.logbook_path, "w", newline="") as f:

@@ -46,7 +46,8 @@ from evolve.fitness import (
 )
 from evolve.runfolder import RunFolder
 from evolve.space import SearchSpace
-from genesis import Architecture, GenesisError, architecture_hash
+from evolve.tune import HyperSpace
+from genesis import Architecture, GenesisError, architecture_hash, load_architecture
 from genesis.complexity import count_complexity
 
 __all__ = ["Search", "SearchOutcome", "select_final"]
@@ -74,6 +75,7 @@ class _Candidate:
     origin: str
     kind: str = "train"  # train | cached | duplicate | skipped
     result: dict[str, Any] | None = None
+    decisions: Any = None  # rl: the controller's decisions behind it
 
 
 class Search:
@@ -89,17 +91,28 @@ class Search:
         self.cfg = cfg
         self.folder = folder
         self.executor = executor
-        self.space = SearchSpace(cfg.space)
+        if cfg.tune.architecture:  # hyperparameter search of one fixed architecture
+            base = load_architecture(folder.path / cfg.tune.architecture)
+            self.space = HyperSpace(base, cfg.tune)
+        else:
+            self.space = SearchSpace(cfg.space)
+        self.controller = None
+        if cfg.search.strategy == "rl":
+            from evolve.controller import Controller
+
+            self.controller = Controller(self.space, seed=cfg.search.seed)
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-        scalar = cfg.search.strategy in ("constrained", "regularized")
+        scalar = cfg.search.strategy in ("constrained", "regularized", "rl")
         self.fitness_cls = make_fitness_class((1.0,) if scalar else (1.0, -1.0))
         self.budget = cfg.search.evaluations
+        self._last_decisions = None  # rl: decisions behind the candidate being made
+        self._skipped_decisions: list = []  # rl: decisions of over-budget draws (reward 0)
         self._logged: Counter = Counter()  # entries of the interrupted generation not to relog
 
     # -- fitness ---------------------------------------------------------------------------------
     def _score(self, result: dict[str, Any]) -> tuple[float, ...]:
         s = self.cfg.search
-        if s.strategy in ("constrained", "regularized"):
+        if s.strategy in ("constrained", "regularized", "rl"):
             return (constrained_score(result, s.max_macs, s.target_macs, s.penalty),)
         if result.get("status") != "ok":  # dominated by every working candidate, cheap or not
             return (0.0, float("inf"))
@@ -122,6 +135,8 @@ class Search:
             "skipped": 0,
             "seconds": 0.0,
             "eval_seconds": 0.0,
+            "proposed": 0,  # grid points handed out so far
+            "controller": None,  # rl: the controller's whole state
         }
 
     @staticmethod
@@ -165,6 +180,8 @@ class Search:
         archive = [self._unpack(d) for d in state["archive"]]
         rng = random.Random()
         rng.setstate(state["rng"])
+        if self.controller is not None and state.get("controller") is not None:
+            self.controller.set_state(state["controller"])
         if saved:
             self.log(
                 f"resuming at generation {state['generation'] + 1}: {state['trained']} "
@@ -178,6 +195,8 @@ class Search:
                 self.log("the space yields no new candidates within the budget rules; stopping")
                 break
             self._evaluate(gen, batch, replay, state)
+            if self.controller is not None:
+                self._learn(batch, state)
             born = len(archive)
             new = [
                 self._individual(c, born + i) for i, c in enumerate(batch) if c.kind != "skipped"
@@ -239,7 +258,13 @@ class Search:
         s = self.cfg.search
         remaining = self.budget - state["trained"]
         cache = {i.hash: i.result for i in archive}
-        if gen == 0 or s.strategy == "random":
+        if s.strategy == "grid":
+            size = s.population
+            make = lambda: self._grid_point(state)  # noqa: E731
+        elif s.strategy == "rl":
+            size = s.population
+            make = lambda: self._controller_child(rng)  # noqa: E731
+        elif gen == 0 or s.strategy == "random":
             size = s.population
             make = lambda: (self.space.sample(rng), (), "sample")  # noqa: E731
         elif s.strategy == "regularized":
@@ -256,14 +281,49 @@ class Search:
             if draws > MAX_DRAWS_PER_SLOT * size:
                 break
             draws += 1
-            arch, parents_h, origin = make()
+            made = make()
+            if made is None:  # the grid is exhausted
+                break
+            arch, parents_h, origin = made
             c = self._new(arch, rng, parents_h, origin, seen, cache)
+            c.decisions = self._last_decisions
             if c.kind == "skipped":
                 state["skipped"] += 1
                 self._append_once(self._entry(gen, -1, c))
+                self._skipped_decisions.append(c.decisions)
                 continue
             batch.append(c)
         return batch
+
+    def _grid_point(self, state: dict[str, Any]):
+        arch = self.space.grid_point(state["proposed"])
+        if arch is None:
+            return None
+        state["proposed"] += 1
+        return arch, (), "grid"
+
+    def _controller_child(self, rng: random.Random):
+        d = self.controller.decide()
+        self._last_decisions = d
+        return self.controller.build(d, rng), (), "controller"
+
+    def _learn(self, batch: list[_Candidate], state: dict[str, Any]) -> None:
+        """rl: one REINFORCE step on the generation's rewards (over-budget draws reward 0)."""
+        s = self.cfg.search
+        pairs = [
+            (c.decisions, constrained_score(c.result, s.max_macs, s.target_macs, s.penalty))
+            for c in batch
+            if c.decisions is not None
+        ]
+        pairs += [(d, 0.0) for d in self._skipped_decisions if d is not None]
+        self._skipped_decisions = []
+        stats = self.controller.update(pairs)
+        state["controller"] = self.controller.get_state()
+        if stats:
+            self.log(
+                f"controller: mean reward {stats['reward']:.4f}, baseline "
+                f"{stats['baseline']:.4f}, entropy {stats['entropy']:.3f}"
+            )
 
     def _parents(self, population: list[Individual], rng: random.Random) -> list[Individual]:
         s = self.cfg.search
@@ -360,8 +420,10 @@ class Search:
         self, gen: int, population: list[Individual], new: list[Individual]
     ) -> list[Individual]:
         s = self.cfg.search
-        if gen == 0 or s.strategy == "random":
-            return population + new if s.strategy == "random" else new
+        if s.strategy in ("random", "grid", "rl"):
+            return population + new
+        if gen == 0:
+            return new
         if s.strategy == "nsga2":
             return tools.selNSGA2(population + new, s.population)
         if s.strategy == "constrained":
@@ -444,7 +506,7 @@ class Search:
                 fcfg.seed,
                 self.cfg.proxy,
                 final=True,
-                epochs=fcfg.epochs,
+                epochs=fcfg.epochs if fcfg.epochs is not None else ind.arch.train.epochs,
                 weights_path=str(weights),
                 onnx_path=str(onnx) if onnx else None,
             )
@@ -452,7 +514,7 @@ class Search:
         if todo:
             self.log(
                 f"final: retraining {len(todo)} Pareto member(s) on the full training set "
-                f"for {fcfg.epochs:g} epochs, then scoring them on the test set"
+                f"for {fcfg.epochs or 'their own'} epochs, then scoring them on the test set"
             )
 
         def finished(i: int, record: dict[str, Any]) -> None:

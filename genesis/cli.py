@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from evolve.config import STRATEGIES
+from evolve.config import ARCH_STRATEGIES
 from genesis.complexity import count_complexity, format_count
 from genesis.fingerprint import architecture_hash
 from genesis.genome import Architecture, load_architecture, save_architecture
@@ -189,6 +189,49 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("-o", "--output", metavar="OUT.html", help="default: DIR/report.html")
     rp.set_defaults(func=cmd_report)
 
+    tu = sub.add_parser(
+        "tune",
+        help="search the training hyperparameters of one architecture (grid or random)",
+        description="Grid or random search over learning rate, batch size, epochs, optimizer, "
+        "weight decay and label smoothing of a fixed architecture, on the same engine, run "
+        "folder, resume and report as genesis evolve. The best hyperparameters are written back "
+        "into an architecture file (DIR/best.json, and -o).",
+    )
+    tu.add_argument("file", metavar="FILE", nargs="?", help="architecture JSON (not with --resume)")
+    tu.add_argument(
+        "--method",
+        choices=("grid", "random"),
+        help="grid over the listed values (default) or random over their ranges",
+    )
+    tu.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="a config whose [tune] table lists the values (see evolve/tune.py)",
+    )
+    tu.add_argument("--budget-evals", type=int, help="trained evaluations (grid: its size)")
+    tu.add_argument("--population", type=int, help="evaluations per generation (8)")
+    tu.add_argument("--seed", type=int, help="seed of random search and candidate training (0)")
+    tu.add_argument("--dataset", help="dataset (fashion-mnist)")
+    tu.add_argument("--subset", type=int, help="training examples of each evaluation (4000)")
+    tu.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    tu.add_argument("--workers", type=int, help="parallel evaluations (1)")
+    tu.add_argument("--executor", choices=("local", "ray"), help="local process pool or ray")
+    tu.add_argument(
+        "--fitness",
+        choices=("train", "synthetic"),
+        help="train (default) or synthetic: a deterministic stand-in for tests",
+    )
+    tu.add_argument(
+        "--final-epochs",
+        type=float,
+        help="epochs of the final training of the best (default: its own)",
+    )
+    tu.add_argument("-o", "--output", metavar="BEST.json", help="also write the best here")
+    where = tu.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="new run folder (default: runs/tune-<time>)")
+    where.add_argument("--resume", metavar="DIR", help="continue the tuning run in DIR")
+    tu.set_defaults(func=cmd_tune)
+
     ev = sub.add_parser(
         "evolve",
         help="search architectures over accuracy x MACs (the main job)",
@@ -199,8 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--config", metavar="FILE.toml", help="configuration file")
     ev.add_argument(
         "--strategy",
-        choices=STRATEGIES,
-        help="nsga2 (default), constrained, regularized (aging evolution) or random (the baseline)",
+        choices=ARCH_STRATEGIES,
+        help="nsga2 (default), constrained, regularized (aging evolution), rl (a learned "
+        "controller) or random (the baseline)",
     )
     ev.add_argument("--population", type=int, help="population size (8)")
     ev.add_argument("--generations", type=int, help="generations after the first (3)")
@@ -462,6 +506,118 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``genesis tune``: grid or random search of one architecture's hyperparameters."""
+    from evolve.config import EvolveConfig, load_config
+    from evolve.runfolder import RunFolder
+
+    execution = {"workers": args.workers, "executor": args.executor}
+    if args.resume:
+        given = [
+            args.file,
+            args.config,
+            args.method,
+            args.budget_evals,
+            args.seed,
+            args.population,
+            args.dataset,
+            args.subset,
+            args.final_epochs,
+        ]
+        if any(v is not None for v in given):
+            raise GenesisError(
+                "--resume continues with the run's own config.toml and "
+                "architecture; give only the run folder (and execution flags)"
+            )
+        folder = RunFolder(args.resume)
+        cfg = folder.open().with_overrides(execution=execution)
+        if not cfg.tune.architecture:
+            raise GenesisError(
+                f"{args.resume!r} is not a tuning run; resume it with genesis evolve --resume"
+            )
+        folder.load_checkpoint()
+        folder.read_evaluations()
+    else:
+        if not args.file:
+            raise GenesisError("tune needs an architecture FILE (or --resume DIR)")
+        arch = load_architecture(args.file)
+        cfg = load_config(args.config) if args.config else EvolveConfig()
+        cfg = cfg.with_overrides(
+            search={
+                "budget_evals": args.budget_evals,
+                "seed": args.seed,
+                "population": args.population,
+            },
+            proxy={
+                "dataset": args.dataset,
+                "subset": args.subset,
+                "device": args.device,
+                "fitness": args.fitness,
+            },
+            final={"epochs": args.final_epochs},
+            execution=execution,
+        )
+        cfg = _tuning(cfg, args.method or "grid", args.budget_evals, args.final_epochs)
+        _check_proxy(cfg, arch.input_shape)
+        folder = RunFolder(args.out or _fresh_run_dir("tune"))
+        folder.create(cfg, files={cfg.tune.architecture: arch})
+    outcome = _run_search(cfg, folder)
+    ok = [i for i in outcome.archive if i.result.get("status") == "ok"]
+    if not ok:
+        print(f"run folder {folder.path}: no candidate trained successfully")
+        return 1
+    best = max(ok, key=lambda i: (i.result["accuracy"], -i.born))
+    save_architecture(best.arch, folder.path / "best.json")
+    if args.output:
+        save_architecture(best.arch, args.output)
+    t = best.arch.train
+    print(
+        f"run folder {folder.path}: {outcome.trained} trained evaluations; best validation "
+        f"accuracy {best.result['accuracy']:.4f} with {t.optimizer} lr {t.lr:g}, batch "
+        f"{t.batch_size}, {t.epochs} epochs, weight decay {t.weight_decay:g}, label smoothing "
+        f"{t.label_smoothing:g}"
+    )
+    for rec in outcome.final:
+        acc = rec.get("test_accuracy")
+        print(f"final {rec['hash']}: test accuracy {'-' if acc is None else f'{acc:.4f}'}")
+    print(f"wrote {folder.path / 'best.json'}" + (f" and {args.output}" if args.output else ""))
+    return 0
+
+
+def _tuning(cfg, method: str, budget_evals: int | None, final_epochs: float | None):
+    """The config of a tuning run: one fixed architecture (base.json) trained for its own epochs,
+    the best retrained at the end."""
+    from dataclasses import replace
+
+    search = replace(cfg.search, strategy=method)
+    if budget_evals is None and method == "grid":
+        search = replace(search, budget_evals=cfg.tune.grid_size)
+    return cfg.__class__(
+        search=search,
+        space=cfg.space,
+        proxy=replace(cfg.proxy, epochs=None),
+        final=replace(cfg.final, top_k=1, epochs=final_epochs),
+        execution=cfg.execution,
+        tune=replace(cfg.tune, architecture="base.json"),
+    )
+
+
+def _run_search(cfg, folder):
+    """Run a search with the configured executor; record an interruption in run.json."""
+    from evolve.executors import make_executor
+    from evolve.search import Search
+
+    ex = cfg.execution
+    try:
+        with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
+            return Search(cfg, folder, executor).run()
+    except BaseException as exc:  # say so in run.json, then let main report it
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        with contextlib.suppress(Exception):
+            folder.write_state(status, error=" ".join(f"{type(exc).__name__}: {exc}".split()))
+        raise
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """``genesis report``: the HTML report of a run folder."""
     from visualize.report import write_report
@@ -477,9 +633,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_evolve(args: argparse.Namespace) -> int:
     """``genesis evolve``: run or resume a search, then the final retraining."""
     from evolve.config import EvolveConfig, load_config
-    from evolve.executors import make_executor
     from evolve.runfolder import RunFolder
-    from evolve.search import Search
 
     overrides = {
         "search": {
@@ -525,15 +679,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
         out = args.out or _fresh_run_dir()
         folder = RunFolder(out)
         folder.create(cfg)
-    ex = cfg.execution
-    try:
-        with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
-            outcome = Search(cfg, folder, executor).run()
-    except BaseException as exc:  # say so in run.json, then let main report it
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        with contextlib.suppress(Exception):
-            folder.write_state(status, error=" ".join(f"{type(exc).__name__}: {exc}".split()))
-        raise
+    outcome = _run_search(cfg, folder)
     print(
         f"run folder {folder.path}: {outcome.trained} trained evaluations, Pareto front of "
         f"{len(outcome.front)}, hypervolume {outcome.hypervolume:.4f} (validation accuracy x "
@@ -555,9 +701,9 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fresh_run_dir() -> str:
-    """``runs/evolve-<date>-<time>``, with a suffix when that folder is taken."""
-    base = time.strftime("runs/evolve-%Y%m%d-%H%M%S")
+def _fresh_run_dir(kind: str = "evolve") -> str:
+    """``runs/<kind>-<date>-<time>``, with a suffix when that folder is taken."""
+    base = time.strftime(f"runs/{kind}-%Y%m%d-%H%M%S")
     candidate, n = base, 1
     while Path(candidate).exists():
         n += 1
@@ -565,7 +711,7 @@ def _fresh_run_dir() -> str:
     return candidate
 
 
-def _check_proxy(cfg) -> None:
+def _check_proxy(cfg, shape=None) -> None:
     """Fail before the run folder exists when the proxy's data cannot work."""
     if cfg.proxy.fitness == "synthetic":
         return
@@ -573,11 +719,11 @@ def _check_proxy(cfg) -> None:
     from genesis.presets import get_preset
 
     data = load_dataset(cfg.proxy.dataset)
-    want = get_preset(cfg.space.preset).input_shape
+    want = shape or get_preset(cfg.space.preset).input_shape
     if tuple(data.shape) != tuple(want):
         raise GenesisError(
             f"dataset {cfg.proxy.dataset!r} has examples of shape {data.shape}, "
-            f"preset {cfg.space.preset!r} expects {want}"
+            f"the architectures expect {want}"
         )
 
 

@@ -15,7 +15,7 @@ import deap.creator
 import numpy as np
 import pytest
 
-from evolve.config import STRATEGIES, EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
+from evolve.config import ARCH_STRATEGIES, EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task
 from evolve.executors import Executor, LocalExecutor, failure_record
 from evolve.fitness import Individual, make_fitness_class
@@ -136,7 +136,7 @@ def _global_state():
 
 
 # -- budget semantics ------------------------------------------------------------------------------
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", ARCH_STRATEGIES)
 def test_every_strategy_trains_exactly_the_budget(strategy, pool, tmp_path):
     before = _global_state()
     executor = Recording(pool)
@@ -173,7 +173,7 @@ def test_every_strategy_trains_exactly_the_budget(strategy, pool, tmp_path):
     assert _global_state() == before, "the search touched DEAP's creator or a global generator"
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", ARCH_STRATEGIES)
 def test_the_front_is_the_non_dominated_set_of_distinct_evaluations(strategy, pool, tmp_path):
     outcome, _ = _search(_cfg(strategy), tmp_path / "run", pool)
     points = {
@@ -222,7 +222,7 @@ def test_another_seed_gives_another_search(tmp_path):
 
 
 # -- resumption (a simulated kill; the real one is in test_evolve_resume.py) -----------------------
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", ARCH_STRATEGIES)
 @pytest.mark.parametrize("die_after", [2, 6, BUDGET + 1])  # generation 0, 1, the final step
 def test_resume_after_a_kill_ends_as_the_uninterrupted_run(strategy, die_after, tmp_path):
     cfg = _cfg(strategy)

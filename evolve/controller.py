@@ -1,0 +1,228 @@
+"""A learned controller: an LSTM that proposes architectures, trained with REINFORCE.
+
+The meta-learner of Zoph & Le (2017), on the random-graph space of RandWire: step by step the
+controller emits a base width, then for every stage the generator family, the family's
+parameters, the number of nodes and the op of its nodes. Each decision is a softmax over a
+fixed list of choices, fed back as the next step's input. Its reward is the search's
+FLOP-aware fitness (accuracy under a hard MAC budget or MnasNet's soft target); the update is
+REINFORCE with a moving-average baseline and an entropy bonus.
+
+Everything it draws comes from its own :class:`torch.Generator`, seeded from the run's seed,
+and its whole state (weights, optimizer, baseline, generator) goes into the run's checkpoint,
+so an ``rl`` run resumes like every other strategy.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from evolve.space import SearchSpace
+from genesis import Architecture, Stage, build_architecture
+from graphs import random_dag
+
+__all__ = ["Controller", "Decisions"]
+
+ER_P = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+WS_K = (2, 4, 6)
+WS_P = (0.0, 0.25, 0.5, 0.75, 1.0)
+BA_M = (1, 2, 3, 4, 5)
+
+
+@dataclass
+class Decisions:
+    """What the controller chose for one architecture, and the indices it sampled."""
+
+    width: int
+    stages: list[dict[str, Any]]  # per stage: family, params, nodes, op
+    actions: list[tuple[int, int]]  # (decision slot, choice index) that shaped the architecture
+
+
+class Controller(nn.Module):
+    """LSTM policy over the decisions of a :class:`~evolve.space.SpaceConfig` layout.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        What may be built (families, node range, widths, ops, preset).
+    seed : int
+        Seeds the weights and the sampling generator.
+    hidden : int
+        LSTM width.
+    lr, entropy, baseline_decay : float
+        Adam learning rate, entropy bonus weight, moving-average decay of the baseline.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        hidden: int = 64,
+        lr: float = 5e-3,
+        entropy: float = 1e-2,
+        baseline_decay: float = 0.9,
+    ):
+        super().__init__()
+        cfg = space.cfg
+        self.space = space
+        probe = build_architecture(cfg.preset, "er", {"p": 0.5}, seed=0, nodes=3)
+        self.n_stages = len(probe.stages)
+        lo, hi = cfg.nodes
+        self.node_choices = tuple(range(lo, hi + 1))
+        # The fixed list of decision slots: (name, choices).
+        slots: list[tuple[str, tuple]] = [("width", tuple(cfg.channels))]
+        for _ in range(self.n_stages):
+            slots += [
+                ("family", tuple(cfg.families)),
+                ("er_p", ER_P),
+                ("ws_k", WS_K),
+                ("ws_p", WS_P),
+                ("ba_m", BA_M),
+                ("nodes", self.node_choices),
+                ("op", tuple(cfg.ops)),
+            ]
+        self.slots = slots
+        g = torch.Generator().manual_seed(seed)
+        width = max(len(c) for _, c in slots)
+        self.embed = nn.Embedding(width + 1, hidden)  # index `width` is the start token
+        self.cell = nn.LSTMCell(hidden, hidden)
+        self.heads = nn.ModuleList(nn.Linear(hidden, len(c)) for _, c in slots)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-0.1, 0.1, generator=g)
+        self.start = width
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=lr)
+        self.entropy_weight = entropy
+        self.baseline_decay = baseline_decay
+        self.baseline: float | None = None
+        self.gen = torch.Generator().manual_seed(seed + 1)
+
+    # -- sampling --------------------------------------------------------------------------------
+    def _rollout(self, forced: list[int] | None = None):
+        """Walk the decision slots; sample (or replay ``forced``) each; return indices, log-probs
+        and entropies of every slot."""
+        h = torch.zeros(1, self.cell.hidden_size)
+        c = torch.zeros(1, self.cell.hidden_size)
+        token = torch.tensor([self.start])
+        picks, logps, ents = [], [], []
+        for i, head in enumerate(self.heads):
+            h, c = self.cell(self.embed(token), (h, c))
+            logits = head(h)[0]
+            dist = torch.distributions.Categorical(logits=logits)
+            if forced is None:
+                pick = int(torch.multinomial(dist.probs.detach(), 1, generator=self.gen))
+            else:
+                pick = forced[i]
+            picks.append(pick)
+            logps.append(dist.log_prob(torch.tensor(pick)))
+            ents.append(dist.entropy())
+            token = torch.tensor([pick])
+        return picks, logps, ents
+
+    def decide(self) -> Decisions:
+        """Sample one architecture's decisions."""
+        with torch.no_grad():
+            picks, _, _ = self._rollout()
+        return self._interpret(picks)
+
+    def _interpret(self, picks: list[int]) -> Decisions:
+        width = self.slots[0][1][picks[0]]
+        used = [0]
+        stages = []
+        for k in range(self.n_stages):
+            base = 1 + 7 * k
+            value = {
+                name: self.slots[base + j][1][picks[base + j]]
+                for j, name in enumerate(("family", "er_p", "ws_k", "ws_p", "ba_m", "nodes", "op"))
+            }
+            n = value["nodes"]
+            fam = value["family"]
+            if fam == "er":
+                params, idx = {"p": value["er_p"]}, [base + 1]
+            elif fam == "ws":
+                k_ws = min(value["ws_k"], n - 1 - (n - 1) % 2) if n > 2 else 2
+                n = max(n, 3)
+                params, idx = {"k": max(2, k_ws), "p": value["ws_p"]}, [base + 2, base + 3]
+            else:
+                params, idx = {"m": min(value["ba_m"], n - 1)}, [base + 4]
+            used += [base, *idx, base + 5, base + 6]
+            stages.append({"family": fam, "params": params, "nodes": n, "op": value["op"]})
+        actions = [(i, picks[i]) for i in sorted(set(used))]
+        return Decisions(width, stages, actions)
+
+    def build(self, d: Decisions, rng: random.Random) -> Architecture:
+        """The architecture of decisions ``d`` (graphs drawn from ``rng``), with sampled
+        training hyperparameters left at the preset's defaults."""
+        cfg = self.space.cfg
+        skeleton = build_architecture(
+            cfg.preset, "er", {"p": 0.5}, seed=rng, channels=d.width, nodes=3
+        )
+        stages = []
+        for stage, spec in zip(skeleton.stages, d.stages, strict=True):
+            G = random_dag(spec["family"], spec["nodes"], seed=rng, op=spec["op"], **spec["params"])
+            origin = {
+                "family": spec["family"],
+                "params": spec["params"],
+                "nodes": spec["nodes"],
+                "controller": True,
+            }
+            stages.append(Stage(G, stage.channels, stage.stride, origin=origin))
+        return skeleton.replace(
+            stages=tuple(stages),
+            meta={**skeleton.meta, "controller": {"width": d.width, "stages": d.stages}},
+        )
+
+    # -- learning --------------------------------------------------------------------------------
+    def update(self, batch: list[tuple[Decisions, float]]) -> dict[str, float]:
+        """One REINFORCE step on a batch of (decisions, reward); returns the loss terms."""
+        if not batch:
+            return {}
+        rewards = torch.tensor([r for _, r in batch], dtype=torch.float32)
+        mean = float(rewards.mean())
+        if self.baseline is None:
+            self.baseline = mean
+        advantages = rewards - self.baseline
+        self.optimizer.zero_grad()
+        loss = torch.zeros(())
+        entropy = torch.zeros(())
+        n_slots = len(self.slots)
+        for (d, _), adv in zip(batch, advantages, strict=True):
+            forced = [0] * n_slots
+            for slot, pick in d.actions:
+                forced[slot] = pick
+            _, logps, ents = self._rollout(forced)
+            chosen = [i for i, _ in d.actions]
+            logp = torch.stack([logps[i] for i in chosen]).sum()
+            ent = torch.stack([ents[i] for i in chosen]).mean()
+            loss = loss - adv * logp - self.entropy_weight * ent
+            entropy = entropy + ent.detach()
+        loss = loss / len(batch)
+        loss.backward()
+        self.optimizer.step()
+        self.baseline = self.baseline_decay * self.baseline + (1 - self.baseline_decay) * mean
+        return {
+            "loss": float(loss),
+            "reward": mean,
+            "baseline": self.baseline,
+            "entropy": float(entropy) / len(batch),
+        }
+
+    # -- checkpointing ---------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: weights, optimizer, baseline, generator."""
+        return {
+            "weights": {k: v.clone() for k, v in self.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "baseline": self.baseline,
+            "generator": self.gen.get_state(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.load_state_dict(state["weights"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.baseline = state["baseline"]
+        self.gen.set_state(state["generator"])

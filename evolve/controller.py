@@ -14,8 +14,9 @@ so an ``rl`` run resumes like every other strategy.
 
 from __future__ import annotations
 
+import copy
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -40,6 +41,7 @@ class Decisions:
     width: int
     stages: list[dict[str, Any]]  # per stage: family, params, nodes, op
     actions: list[tuple[int, int]]  # (decision slot, choice index) that shaped the architecture
+    picks: list[int] = field(default_factory=list)  # every slot's sampled index, for the replay
 
 
 class Controller(nn.Module):
@@ -152,7 +154,7 @@ class Controller(nn.Module):
             used += [base, *idx, base + 5, base + 6]
             stages.append({"family": fam, "params": params, "nodes": n, "op": value["op"]})
         actions = [(i, picks[i]) for i in sorted(set(used))]
-        return Decisions(width, stages, actions)
+        return Decisions(width, stages, actions, list(picks))
 
     def build(self, d: Decisions, rng: random.Random) -> Architecture:
         """The architecture of decisions ``d`` (graphs drawn from ``rng``), with sampled
@@ -191,7 +193,8 @@ class Controller(nn.Module):
         entropy = torch.zeros(())
         n_slots = len(self.slots)
         for (d, _), adv in zip(batch, advantages, strict=True):
-            forced = [0] * n_slots
+            # replay the whole sampled sequence: unused slots were fed back as inputs too
+            forced = list(d.picks) or [0] * n_slots
             for slot, pick in d.actions:
                 forced[slot] = pick
             _, logps, ents = self._rollout(forced)
@@ -216,7 +219,7 @@ class Controller(nn.Module):
         """Everything needed to continue exactly: weights, optimizer, baseline, generator."""
         return {
             "weights": {k: v.clone() for k, v in self.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),  # not the live tensors
             "baseline": self.baseline,
             "generator": self.gen.get_state(),
         }

@@ -3,6 +3,7 @@
 Reads architectures (JSON) and run folders (files); never imports the search itself.
 """
 
+from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.render import (
     FORMATS,
     OP_COLORS,
@@ -10,5 +11,21 @@ from visualize.render import (
     edge_weights,
     render_architecture,
 )
+from visualize.report import write_report
+from visualize.runs import RunData, read_run
 
-__all__ = ["FORMATS", "OP_COLORS", "architecture_graph", "edge_weights", "render_architecture"]
+__all__ = [
+    "FORMATS",
+    "OP_COLORS",
+    "RunData",
+    "architecture_graph",
+    "edge_weights",
+    "front_points",
+    "lineage_graph",
+    "pareto_plot",
+    "progress_plot",
+    "read_run",
+    "render_architecture",
+    "stats_plot",
+    "write_report",
+]

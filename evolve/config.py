@@ -76,8 +76,8 @@ class SearchConfig:
     """The search strategy and its budget."""
 
     strategy: str = "nsga2"  # nsga2 | constrained | regularized | random
-    population: int = 8  # individuals kept (regularized: the aging population)
-    generations: int = 3  # generations after the initial population
+    population: int = 6  # individuals kept (regularized: the aging population)
+    generations: int = 2  # generations after the initial population
     budget_evals: int | None = None  # trained evaluations; default population * (generations + 1)
     max_macs: float | None = None  # hard budget: candidates above it are never trained
     target_macs: float | None = None  # constrained: soft MnasNet target (acc * (macs/target)^w)
@@ -136,7 +136,7 @@ class ProxyConfig:
     subset: int | None = 4000  # training examples of the proxy; None for all
     val_size: int | None = 2000  # validation examples (cut from the training set)
     split_seed: int = 0  # seed of the validation cut
-    epochs: float | None = 1.0  # proxy epochs; None: the architecture's own (tuning)
+    epochs: float | None = 2.0  # proxy epochs; None: the architecture's own (tuning)
     time_limit: float | None = 300.0  # a candidate still training after this is a timeout
     device: str | None = None  # default: cuda when present
     fitness: str = "train"  # "train", or "synthetic": a deterministic score without training
@@ -162,7 +162,7 @@ class FinalConfig:
     """Retraining of the chosen Pareto members on the full training set, scored on test."""
 
     top_k: int = 2  # Pareto members retrained (spread along the front); 0 skips the final step
-    epochs: float | None = 2.0  # epochs of the final training; None: the architecture's own
+    epochs: float | None = 1.0  # epochs of the final training; None: the architecture's own
     seed: int = 0  # training seed of the final runs
     export_onnx: bool = True  # write an ONNX model of each retrained member
 

@@ -14,6 +14,7 @@ so an ``rl`` run resumes like every other strategy.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 from dataclasses import dataclass, field
@@ -27,6 +28,18 @@ from genesis import Architecture, Stage, build_architecture
 from graphs import random_dag
 
 __all__ = ["Controller", "Decisions"]
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """The controller is tiny: one thread, so it never fights the training workers for cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
 
 ER_P = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 WS_K = (2, 4, 6)
@@ -127,7 +140,7 @@ class Controller(nn.Module):
 
     def decide(self) -> Decisions:
         """Sample one architecture's decisions."""
-        with torch.no_grad():
+        with _one_thread(), torch.no_grad():
             picks, _, _ = self._rollout()
         return self._interpret(picks)
 
@@ -183,6 +196,10 @@ class Controller(nn.Module):
         """One REINFORCE step on a batch of (decisions, reward); returns the loss terms."""
         if not batch:
             return {}
+        with _one_thread():
+            return self._update(batch)
+
+    def _update(self, batch: list[tuple[Decisions, float]]) -> dict[str, float]:
         rewards = torch.tensor([r for _, r in batch], dtype=torch.float32)
         mean = float(rewards.mean())
         if self.baseline is None:

@@ -13,8 +13,11 @@ ask for ``1 / workers_per_gpu`` of a GPU each.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing as mp
 import os
+import signal
+import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import wait
@@ -62,7 +65,20 @@ class Executor:
         self.close()
 
 
-def _worker_main(conn, device: str | None) -> None:  # pragma: no cover - runs in a subprocess
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when the search process dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_main(conn, device: str | None, threads: int) -> None:  # pragma: no cover
+    _die_with_parent()
+    import torch
+
+    # Workers share the cores: without this each would start a thread per core and they would
+    # oversubscribe the machine (OpenMP threads spinning against each other).
+    torch.set_num_threads(threads)
     if device and device.startswith("cuda"):
         os.environ.setdefault("CUDA_MODULE_LOADING", "LAZY")
     while True:
@@ -82,12 +98,13 @@ def _worker_main(conn, device: str | None) -> None:  # pragma: no cover - runs i
 
 
 class _Worker:
-    def __init__(self, ctx, device: str | None):
+    def __init__(self, ctx, device: str | None, threads: int):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, device), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, device, threads), daemon=True)
         self.process.start()
         child.close()
         self.device = device
+        self.threads = threads
         self.job: tuple[Any, Task] | None = None
 
     def stop(self) -> None:
@@ -109,7 +126,8 @@ class LocalExecutor(Executor):
         if devices is None:
             devices = [f"cuda:{i % gpus}" for i in range(workers)] if gpus else [None] * workers
         self.devices = devices
-        self.workers = [_Worker(self.ctx, d) for d in devices]
+        self.threads = max(1, (os.cpu_count() or 1) // max(1, len(devices)))
+        self.workers = [_Worker(self.ctx, d, self.threads) for d in devices]
 
     def run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:
         try:
@@ -165,7 +183,7 @@ class LocalExecutor(Executor):
         i = self.workers.index(dead)
         with contextlib.suppress(OSError):
             dead.conn.close()
-        self.workers[i] = _Worker(self.ctx, dead.device)
+        self.workers[i] = _Worker(self.ctx, dead.device, dead.threads)
         return self.workers[i]
 
     def close(self) -> None:

@@ -33,14 +33,14 @@ class SpaceConfig:
     families: tuple[str, ...] = ("er", "ws", "ba")  # graph families for new stages
     nodes: tuple[int, int] = (4, 10)  # nodes per stage, inclusive range
     max_nodes: int = 16  # no stage grows past this by mutation
-    channels: tuple[int, ...] = (8, 12, 16, 20)  # base widths C to draw from
+    channels: tuple[int, ...] = (8, 12, 16)  # base widths C to draw from
     ops: tuple[str, ...] = DEFAULT_OPS  # ops mutation may give a node
     optimizers: tuple[str, ...] = ("sgd", "adamw")  # optimizers to draw from
     lr_sgd: tuple[float, float] = (0.02, 0.4)  # SGD learning rate range (log-uniform)
     lr_adamw: tuple[float, float] = (5e-4, 1e-2)  # AdamW learning rate range (log-uniform)
     weight_decay: tuple[float, float] = (1e-5, 1e-3)  # log-uniform
     label_smoothing: tuple[float, float] = (0.0, 0.2)  # uniform
-    batch_sizes: tuple[int, ...] = (64, 128, 256)  # batch sizes to draw from
+    batch_sizes: tuple[int, ...] = (32, 64, 128)  # batch sizes to draw from
 
     def __post_init__(self) -> None:
         get_preset(self.preset)  # an unknown preset raises, listing the known ones

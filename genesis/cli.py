@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a config whose [tune] table lists the values (see evolve/tune.py)",
     )
     tu.add_argument("--budget-evals", type=int, help="trained evaluations (grid: its size)")
-    tu.add_argument("--population", type=int, help="evaluations per generation (8)")
+    tu.add_argument("--population", type=int, help="evaluations per generation (6)")
     tu.add_argument("--seed", type=int, help="seed of random search and candidate training (0)")
     tu.add_argument("--dataset", help="dataset (fashion-mnist)")
     tu.add_argument("--subset", type=int, help="training examples of each evaluation (4000)")
@@ -246,8 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="nsga2 (default), constrained, regularized (aging evolution), rl (a learned "
         "controller) or random (the baseline)",
     )
-    ev.add_argument("--population", type=int, help="population size (8)")
-    ev.add_argument("--generations", type=int, help="generations after the first (3)")
+    ev.add_argument("--population", type=int, help="population size (6)")
+    ev.add_argument("--generations", type=int, help="generations after the first (2)")
     ev.add_argument(
         "--budget-evals", type=int, help="trained evaluations (population x (generations + 1))"
     )
@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, help="search seed (0)")
     ev.add_argument("--dataset", help="dataset of the proxy and final training (fashion-mnist)")
     ev.add_argument("--subset", type=int, help="training examples of the proxy (4000)")
-    ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (1)")
+    ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (2)")
     ev.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
     ev.add_argument(
         "--fitness",
@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train (default) or synthetic: a deterministic stand-in for tests",
     )
     ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (2)")
-    ev.add_argument("--final-epochs", type=float, help="epochs of the final training (2)")
+    ev.add_argument("--final-epochs", type=float, help="epochs of the final training (1)")
     where = ev.add_mutually_exclusive_group()
     where.add_argument(
         "--out", metavar="DIR", help="new run folder (default: runs/evolve-<date>-<time>)"
@@ -523,6 +523,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             args.dataset,
             args.subset,
             args.final_epochs,
+            args.fitness,
+            args.device,
         ]
         if any(v is not None for v in given):
             raise GenesisError(
@@ -557,7 +559,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
             final={"epochs": args.final_epochs},
             execution=execution,
         )
-        cfg = _tuning(cfg, args.method or "grid", args.budget_evals, args.final_epochs)
+        # Final epochs: the flag, else the config file's, else the architecture's own (None).
+        final_epochs = args.final_epochs
+        if final_epochs is None and args.config:
+            final_epochs = cfg.final.epochs
+        cfg = _tuning(cfg, args.method or "grid", args.budget_evals, final_epochs)
         _check_proxy(cfg, arch.input_shape)
         folder = RunFolder(args.out or _fresh_run_dir("tune"))
         folder.create(cfg, files={cfg.tune.architecture: arch})

@@ -212,6 +212,7 @@ class Search:
             )
             self._record_generation(gen, archive, state, start)
             self.folder.save_checkpoint(state)
+        search_seconds = state["seconds"]  # the search alone, before the final retraining
         front = pareto_front(self._as_objectives(_front_candidates(archive)))
         hv = hypervolume([objectives(i.result) for i in front], self.cfg.search.ref_macs)
         final = self._final(front)
@@ -220,7 +221,11 @@ class Search:
             trained=state["trained"],
             hypervolume=hv,
             seconds=time.perf_counter() - start,
+            search_seconds=search_seconds,
             eval_seconds=state["eval_seconds"],
+            # share of the search's wall time spent outside evaluations: selection, variation,
+            # hashing, logging, checkpointing
+            overhead=max(0.0, search_seconds - state["eval_seconds"]) / max(search_seconds, 1e-9),
         )
         return SearchOutcome(front, archive, state["trained"], final, hv)
 

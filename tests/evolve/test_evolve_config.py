@@ -173,7 +173,7 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (SearchConfig, {"ref_macs": 0}, "ref_macs must be a positive number, got 0"),
         (
             SearchConfig,
-            {"strategy": "regularized", "sample_size": 9},
+            {"strategy": "regularized", "population": 8, "sample_size": 9},
             "sample_size must not exceed population, got 9 > 8",
         ),
         (SearchConfig, {"crossover_prob": 1.5}, r"crossover_prob must be in \[0, 1\], got 1.5"),

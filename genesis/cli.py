@@ -211,16 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     tu.add_argument("--budget-evals", type=int, help="trained evaluations (grid: its size)")
     tu.add_argument("--population", type=int, help="evaluations per generation (6)")
     tu.add_argument("--seed", type=int, help="seed of random search and candidate training (0)")
-    tu.add_argument("--dataset", help="dataset (fashion-mnist)")
-    tu.add_argument("--subset", type=int, help="training examples of each evaluation (4000)")
-    tu.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
-    tu.add_argument("--workers", type=int, help="parallel evaluations (1)")
-    tu.add_argument("--executor", choices=("local", "ray"), help="local process pool or ray")
-    tu.add_argument(
-        "--fitness",
-        choices=("train", "synthetic"),
-        help="train (default) or synthetic: a deterministic stand-in for tests",
-    )
+    _add_engine_flags(tu)
     tu.add_argument(
         "--final-epochs",
         type=float,
@@ -253,19 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--max-macs", type=float, help="hard MAC budget: larger is never trained")
     ev.add_argument("--target-macs", type=float, help="constrained: soft MnasNet MAC target")
-    ev.add_argument("--workers", type=int, help="parallel evaluations (1)")
-    ev.add_argument("--executor", choices=("local", "ray"), help="local process pool or ray")
-    ev.add_argument("--address", help="ray cluster address (default: a local instance)")
     ev.add_argument("--seed", type=int, help="search seed (0)")
-    ev.add_argument("--dataset", help="dataset of the proxy and final training (fashion-mnist)")
-    ev.add_argument("--subset", type=int, help="training examples of the proxy (4000)")
     ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (2)")
-    ev.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
-    ev.add_argument(
-        "--fitness",
-        choices=("train", "synthetic"),
-        help="train (default) or synthetic: a deterministic stand-in for tests",
-    )
+    _add_engine_flags(ev)
     ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (2)")
     ev.add_argument("--final-epochs", type=float, help="epochs of the final training (1)")
     where = ev.add_mutually_exclusive_group()
@@ -275,6 +256,21 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     ev.set_defaults(func=cmd_evolve)
     return parser
+
+
+def _add_engine_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the evaluation engine that ``evolve`` and ``tune`` share."""
+    p.add_argument("--dataset", help="dataset of every training (fashion-mnist)")
+    p.add_argument("--subset", type=int, help="training examples of each evaluation (4000)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    p.add_argument("--workers", type=int, help="parallel evaluations (1)")
+    p.add_argument("--executor", choices=("local", "ray"), help="local process pool or ray")
+    p.add_argument("--address", help="ray cluster address (default: a local instance)")
+    p.add_argument(
+        "--fitness",
+        choices=("train", "synthetic"),
+        help="train (default) or synthetic: a deterministic stand-in for tests",
+    )
 
 
 def _family_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -511,7 +507,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from evolve.config import EvolveConfig, load_config
     from evolve.runfolder import RunFolder
 
-    execution = {"workers": args.workers, "executor": args.executor}
+    execution = {"workers": args.workers, "executor": args.executor, "address": args.address}
     if args.resume:
         given = [
             args.file,

@@ -108,6 +108,14 @@ def _number(value: Any, integer: bool = False) -> bool:
     return isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _scaled(width: int, factor: float) -> int:
+    """``width * factor`` rounded to a multiple of 4 (at least 4), and never ``width`` itself."""
+    new = max(4, int(round(width * factor / 4)) * 4)
+    if new == width:
+        new = width + 4 if factor > 1 else max(4, width - 4)
+    return new
+
+
 def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:
     return math.exp(rng.uniform(math.log(lo), math.log(hi)))
 
@@ -171,9 +179,14 @@ class SearchSpace:
         return arch.replace(train=self.sample_train(rng, arch.train))
 
     # -- variation -------------------------------------------------------------------------------
+    #: Mutation kinds and their weights: graph edits (edges, nodes, ops) most often; a stage
+    #: redrawn from its generator; one stage's width; the whole network's width (the move
+    #: along the MAC axis that keeps the wiring); a training hyperparameter.
+    MUTATIONS = {"graph": 4, "generator": 2, "width": 2, "scale": 2, "train": 2}
+
     def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
-        """One mutation, drawn among graph, generator, width, op and hyperparameter moves."""
-        kind = rng.choices(["graph", "generator", "width", "train"], weights=[5, 2, 2, 2])[0]
+        """One mutation, drawn among graph, generator, width, scale and hyperparameter moves."""
+        kind = rng.choices(list(self.MUTATIONS), weights=list(self.MUTATIONS.values()))[0]
         return getattr(self, f"_mutate_{kind}")(arch, rng)
 
     def _pick_stage(self, arch: Architecture, rng: random.Random) -> int:
@@ -213,11 +226,24 @@ class SearchSpace:
         """Scale one stage's width by 3/4 or 4/3 (rounded to a multiple of 4, at least 4)."""
         k = self._pick_stage(arch, rng)
         stage = arch.stages[k]
-        factor = rng.choice([0.75, 4 / 3])
-        width = max(4, int(round(stage.channels * factor / 4)) * 4)
-        if width == stage.channels:
-            width = stage.channels + 4
+        width = _scaled(stage.channels, rng.choice([0.75, 4 / 3]))
         return self._with_stage(arch, k, replace(stage, channels=width))
+
+    def _mutate_scale(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """Scale every width (stem, stages, head) by 3/4 or 4/3: a width multiplier.
+
+        The wiring, ops and hyperparameters stay; MACs change by about the factor squared, so
+        one move walks a good network along the accuracy x MACs trade-off.
+        """
+        factor = rng.choice([0.75, 4 / 3])
+        stem = tuple(
+            replace(layer, channels=_scaled(layer.channels, factor)) for layer in arch.stem
+        )
+        stages = tuple(replace(s, channels=_scaled(s.channels, factor)) for s in arch.stages)
+        head = arch.head
+        if head.channels:
+            head = replace(head, channels=_scaled(head.channels, factor))
+        return arch.replace(stem=stem, stages=stages, head=head)
 
     def _mutate_train(self, arch: Architecture, rng: random.Random) -> Architecture:
         """Perturb one training hyperparameter."""
@@ -240,10 +266,21 @@ class SearchSpace:
                     min(hi, max(lo, t.label_smoothing + rng.choice([-0.05, 0.05]))), 3
                 ),
             )
-        elif what == "batch_size":
-            t = replace(t, batch_size=rng.choice(self.cfg.batch_sizes))
-        else:
-            t = self.sample_train(rng, t)
+        elif what == "batch_size":  # a neighbouring size of the space's list
+            sizes = sorted(set(self.cfg.batch_sizes) | {t.batch_size})
+            here, step = sizes.index(t.batch_size), rng.choice([-1, 1])
+            i = here + step if 0 <= here + step < len(sizes) else here - step
+            t = replace(t, batch_size=sizes[min(len(sizes) - 1, max(0, i))])
+        else:  # another optimizer, its learning rate at the same place in the new range
+            others = [o for o in self.cfg.optimizers if o != t.optimizer] or [t.optimizer]
+            opt = rng.choice(others)
+            old = self.cfg.lr_sgd if t.optimizer == "sgd" else self.cfg.lr_adamw
+            new = self.cfg.lr_sgd if opt == "sgd" else self.cfg.lr_adamw
+            where = math.log(min(old[1], max(old[0], t.lr)) / old[0]) / max(
+                math.log(old[1] / old[0]), 1e-12
+            )
+            lr = math.exp(math.log(new[0]) + where * math.log(new[1] / new[0]))
+            t = replace(t, optimizer=opt, lr=round(lr, 6))
         return arch.replace(train=t)
 
     def crossover(

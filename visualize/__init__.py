@@ -3,6 +3,7 @@
 Reads architectures (JSON) and run folders (files); never imports the search itself.
 """
 
+from visualize.compare import STRATEGY_COLORS, comparison_plot, summarize_run
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.render import (
     FORMATS,
@@ -17,8 +18,10 @@ from visualize.runs import RunData, read_run
 __all__ = [
     "FORMATS",
     "OP_COLORS",
+    "STRATEGY_COLORS",
     "RunData",
     "architecture_graph",
+    "comparison_plot",
     "edge_weights",
     "front_points",
     "lineage_graph",
@@ -27,5 +30,6 @@ __all__ = [
     "read_run",
     "render_architecture",
     "stats_plot",
+    "summarize_run",
     "write_report",
 ]

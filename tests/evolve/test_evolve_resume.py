@@ -126,7 +126,8 @@ def test_reference_run_spends_the_budget(reference):
     assert all(e["result"]["macs"] <= 2e6 for e in log if e["kind"] == "train")
     # the config exercises every kind of log line, so the comparisons below cover them
     assert {e["kind"] for e in log} >= {"train", "skipped", "cached"}
-    assert {e["generation"] for e in log if e["kind"] == "skipped"} >= {0, 1}
+    skipped = {e["generation"] for e in log if e["kind"] == "skipped"}
+    assert 0 in skipped and max(skipped) > 0, "over-budget draws both sampled and bred"
     assert json.loads((reference / "run.json").read_text())["status"] == "finished"
     assert _final_entries(reference) == FINAL_K
 

@@ -16,7 +16,7 @@ from graphs import DEFAULT_OP
 SEEDS = range(12)
 CFG = SpaceConfig()
 SPACE = SearchSpace(CFG)
-MUTATIONS = ("graph", "generator", "width", "train")
+MUTATIONS = tuple(SearchSpace.MUTATIONS)
 
 
 def _check_valid(arch: Architecture, cfg: SpaceConfig) -> None:

@@ -1,0 +1,126 @@
+"""Comparing runs: several strategies (and seeds) on accuracy x MACs, as a table and one plot.
+
+Reads run folders only (:class:`~visualize.runs.RunData`): the hypervolume each run recorded
+itself (``run.json``, or its last logbook row while it runs), and the best validation accuracy
+under a MAC target from its evaluations. No test accuracy enters: a search never sees it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from visualize.plots import _save, front_points  # noqa: E402
+from visualize.runs import RunData  # noqa: E402
+
+__all__ = ["STRATEGY_COLORS", "summarize_run", "comparison_plot"]
+
+#: One colour per strategy (Paul Tol's bright scheme), the same in every comparison.
+STRATEGY_COLORS = {
+    "random": "#BBBBBB",
+    "nsga2": "#4477AA",
+    "constrained": "#228833",
+    "regularized": "#CCBB44",
+    "rl": "#AA3377",
+    "grid": "#66CCEE",
+}
+
+
+def summarize_run(run: RunData, target_macs: float | None = None) -> dict[str, Any]:
+    """One row per run: strategy, seed, hypervolume, best accuracy (overall and under
+    ``target_macs``), front size, trained evaluations, overhead share and status.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from visualize import read_run
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "run.json").write_text('{"status": "running"}')
+    >>> summarize_run(read_run(d))["trained"]
+    0
+    """
+    points = [p for p in run.points() if p[0] > 0]
+    hv = run.state.get("hypervolume")
+    if hv is None and run.logbook:
+        hv = run.logbook[-1].get("hypervolume")
+    under = [p[0] for p in points if target_macs is None or p[1] <= target_macs]
+    search = run.config.get("search", {})
+    return {
+        "path": str(run.path),
+        "strategy": run.strategy,
+        "seed": search.get("seed"),
+        "status": run.status,
+        "hypervolume": float(hv or 0.0),
+        "best": max((p[0] for p in points), default=0.0),
+        "best_under_target": max(under, default=0.0),
+        "front": len(front_points(points)),
+        "trained": len(run.trained()),
+        "overhead": float(run.state.get("overhead") or 0.0),
+    }
+
+
+def comparison_plot(
+    runs: list[RunData], out: str | os.PathLike, target_macs: float | None = None
+) -> Path | None:
+    """Three panels: every run's Pareto front coloured by strategy (the MAC target dashed),
+    the hypervolume per strategy and the best accuracy under the target per strategy (one dot
+    per run, a bar at the mean). None when no run has a trained evaluation."""
+    rows = [(run, summarize_run(run, target_macs)) for run in runs]
+    rows = [(run, r) for run, r in rows if r["trained"]]
+    if not rows:
+        return None
+    strategies = list(dict.fromkeys(r["strategy"] for _, r in rows))
+    color = {s: STRATEGY_COLORS.get(s, "#EE6677") for s in strategies}
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.6), gridspec_kw={"width_ratios": [2, 1, 1]})
+    ax = axes[0]
+    labelled = set()
+    for run, r in rows:
+        front = front_points([p for p in run.points() if p[0] > 0])
+        s = r["strategy"]
+        ax.step(
+            [p[1] for p in front],
+            [p[0] for p in front],
+            where="post",
+            color=color[s],
+            lw=1.4,
+            alpha=0.85,
+            label=None if s in labelled else s,
+        )
+        ax.scatter([p[1] for p in front], [p[0] for p in front], s=12, color=color[s])
+        labelled.add(s)
+    if target_macs:
+        ax.axvline(target_macs, color="black", ls="--", lw=0.8, label="MAC target")
+    ax.set_xscale("log")
+    ax.set_xlabel("MACs per example")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title("Pareto fronts, every run", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    for ax, key, title in (
+        (axes[1], "hypervolume", "hypervolume"),
+        (
+            axes[2],
+            "best_under_target",
+            "best accuracy under target" if target_macs else "best accuracy",
+        ),
+    ):
+        for x, s in enumerate(strategies):
+            values = [r[key] for _, r in rows if r["strategy"] == s]
+            ax.bar(x, mean(values), color=color[s], alpha=0.5, width=0.6)
+            ax.scatter(
+                [x] * len(values), values, s=14, color=color[s], edgecolor="black", lw=0.5, zorder=3
+            )
+        ax.set_xticks(range(len(strategies)), strategies, rotation=30, fontsize=8)
+        low = min(r[key] for _, r in rows)
+        ax.set_ylim(max(0.0, low - 0.1), min(1.0, max(r[key] for _, r in rows) + 0.05))
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return _save(fig, out)

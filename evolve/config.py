@@ -38,6 +38,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "ARCH_STRATEGIES",
+    "DIVERSITY",
     "STRATEGIES",
     "SearchConfig",
     "ProxyConfig",
@@ -53,6 +54,9 @@ NONE = "none"
 
 #: Search strategies, all with the same budget semantics (trained evaluations).
 STRATEGIES = ("nsga2", "constrained", "regularized", "random", "rl", "grid")
+#: nsga2's second criterion after Pareto rank: each member's exclusive hypervolume contribution
+#: against the run's reference point (SMS-EMOA), or DEAP's crowding distance (classic NSGA-II).
+DIVERSITY = ("hypervolume", "crowding")
 #: The strategies of ``genesis evolve`` (``grid`` searches hyperparameters: ``genesis tune``).
 ARCH_STRATEGIES = ("nsga2", "constrained", "regularized", "random", "rl")
 
@@ -84,6 +88,7 @@ class SearchConfig:
     penalty: float = -0.07  # constrained: the exponent w of the soft penalty
     sample_size: int = 3  # regularized: tournament size S
     crossover_prob: float = 0.3  # nsga2/constrained: share of offspring made by crossover
+    diversity: str = "hypervolume"  # nsga2's second criterion: hypervolume (SMS-EMOA) | crowding
     ref_macs: float = 20e6  # hypervolume reference point: (accuracy 0, ref_macs MACs)
     seed: int = 0  # seeds everything the search draws
 
@@ -112,6 +117,10 @@ class SearchConfig:
             raise GenesisError(
                 f"search sample_size must not exceed population, got {self.sample_size} > "
                 f"{self.population}"
+            )
+        if self.diversity not in DIVERSITY:
+            raise GenesisError(
+                f"search diversity must be one of {', '.join(DIVERSITY)}, got {self.diversity!r}"
             )
         if not 0.0 <= self.crossover_prob <= 1.0:
             raise GenesisError(

@@ -2,8 +2,12 @@
 
 Strategies (all spend the same budget: a number of *trained* evaluations):
 
-- ``nsga2`` (default): maximise validation accuracy and minimise MACs; DEAP's ``selNSGA2``
-  keeps the population, ``selTournamentDCD`` picks parents (Deb et al. 2002; NSGA-Net).
+- ``nsga2`` (default): maximise validation accuracy and minimise MACs. Non-dominated sorting
+  keeps the population (Deb et al. 2002; NSGA-Net); within a front, members are ranked by
+  their exclusive hypervolume contribution against the run's reference point (SMS-EMOA,
+  Beume et al. 2007; ``diversity = "hypervolume"``, the default) or by crowding distance
+  (DEAP's ``selNSGA2`` and ``selTournamentDCD``, ``diversity = "crowding"``). Binary
+  tournaments on (rank, that criterion) pick the parents.
 - ``constrained``: one score, accuracy under a hard MAC budget or MnasNet's soft
   ``acc * (macs / target) ** w``; elitist (mu + lambda) with tournament parents.
 - ``regularized``: aging evolution (Real et al. 2019): a tournament of ``sample_size`` picks a
@@ -43,6 +47,7 @@ from evolve.fitness import (
     make_fitness_class,
     objectives,
     pareto_front,
+    sel_nsga2_hypervolume,
 )
 from evolve.runfolder import RunFolder
 from evolve.space import SearchSpace
@@ -332,10 +337,15 @@ class Search:
 
     def _parents(self, population: list[Individual], rng: random.Random) -> list[Individual]:
         s = self.cfg.search
-        if s.strategy == "nsga2":
+        if s.strategy == "nsga2" and s.diversity == "crowding":
             pool = tools.selNSGA2(list(population), len(population))  # assigns crowding distance
             return [
                 _dcd_tournament(rng.choice(pool), rng.choice(pool), rng) for _ in range(len(pool))
+            ]
+        if s.strategy == "nsga2":  # assigns rank and hypervolume contribution
+            pool = sel_nsga2_hypervolume(list(population), len(population), s.ref_macs)
+            return [
+                _hv_tournament(rng.choice(pool), rng.choice(pool), rng) for _ in range(len(pool))
             ]
         return [
             max(rng.sample(population, min(3, len(population))), key=lambda i: i.fitness.values)
@@ -429,8 +439,10 @@ class Search:
             return population + new
         if gen == 0:
             return new
-        if s.strategy == "nsga2":
+        if s.strategy == "nsga2" and s.diversity == "crowding":
             return tools.selNSGA2(population + new, s.population)
+        if s.strategy == "nsga2":
+            return sel_nsga2_hypervolume(population + new, s.population, s.ref_macs)
         if s.strategy == "constrained":
             return tools.selBest(population + new, s.population)
         merged = population + new  # regularized: the oldest leave
@@ -626,6 +638,16 @@ def _dcd_tournament(a: Individual, b: Individual, rng: random.Random) -> Individ
     da, db = getattr(a.fitness, "crowding_dist", 0.0), getattr(b.fitness, "crowding_dist", 0.0)
     if da != db:
         return a if da > db else b
+    return a if rng.random() < 0.5 else b
+
+
+def _hv_tournament(a: Individual, b: Individual, rng: random.Random) -> Individual:
+    """Binary tournament on Pareto rank, then hypervolume contribution (set by
+    :func:`~evolve.fitness.sel_nsga2_hypervolume`), then a fair coin from the run's generator."""
+    ka = (-a.fitness.rank, a.fitness.contribution)
+    kb = (-b.fitness.rank, b.fitness.contribution)
+    if ka != kb:
+        return a if ka > kb else b
     return a if rng.random() < 0.5 else b
 
 

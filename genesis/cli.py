@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import secrets
 import sys
@@ -188,6 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--baseline", metavar="DIR", help="a run to overlay, e.g. --strategy random")
     rp.add_argument("-o", "--output", metavar="OUT.html", help="default: DIR/report.html")
     rp.set_defaults(func=cmd_report)
+
+    cp = sub.add_parser(
+        "compare",
+        help="compare finished runs (strategies, seeds): a table and one plot",
+        description="Per run: strategy, seed, trained evaluations, hypervolume and the best "
+        "validation accuracy (overall and under --target-macs); per strategy: the means. "
+        "Hypervolumes compare only between runs with the same reference point and budget.",
+    )
+    cp.add_argument("runs", metavar="DIR", nargs="+", help="run folders of genesis evolve")
+    cp.add_argument("--target-macs", type=float, help="report the best accuracy under this")
+    cp.add_argument("-o", "--output", metavar="OUT", help="write the plot (.png, .svg or .pdf)")
+    cp.set_defaults(func=cmd_compare)
 
     tu = sub.add_parser(
         "tune",
@@ -629,6 +642,59 @@ def cmd_report(args: argparse.Namespace) -> int:
     run = read_run(args.run)
     note = "" if run.status == "finished" else f" (run {run.status}: partial report)"
     print(f"wrote {out}{note}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``genesis compare``: a table of several runs and, with ``-o``, the comparison plot."""
+    from statistics import mean
+
+    from visualize.compare import comparison_plot, summarize_run
+    from visualize.runs import read_run
+
+    if args.target_macs is not None and not (
+        math.isfinite(args.target_macs) and args.target_macs > 0
+    ):
+        raise GenesisError(f"--target-macs must be a positive number, got {args.target_macs}")
+    if args.output and Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise GenesisError(f"--output must end in .png, .svg or .pdf, got {args.output!r}")
+    runs = [read_run(d) for d in args.runs]
+    for key in ("ref_macs", "budget_evals"):
+        values = {str(r.config.get("search", {}).get(key)) for r in runs}
+        if len(values) > 1:
+            print(
+                f"warning: the runs differ in search {key} ({', '.join(sorted(values))}); "
+                "their hypervolumes are not comparable",
+                file=sys.stderr,
+            )
+    rows = [summarize_run(r, args.target_macs) for r in runs]
+    under = "best<target" if args.target_macs else "best"
+    print(
+        f"{'run':<28} {'strategy':>11} {'seed':>4} {'trained':>7} {'HV':>7} {'best':>7} {under:>11}"
+    )
+    for r in rows:
+        name = Path(r["path"]).name[:28]
+        print(
+            f"{name:<28} {r['strategy']:>11} {r['seed']!s:>4} {r['trained']:>7} "
+            f"{r['hypervolume']:7.4f} {r['best']:7.4f} {r['best_under_target']:11.4f}"
+            + ("" if r["status"] == "finished" else f"  ({r['status']})")
+        )
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r["strategy"], []).append(r)
+    if len(groups) > 1 or any(len(g) > 1 for g in groups.values()):
+        print(
+            f"\n{'mean over runs':<28} {'strategy':>11} {'runs':>4} {'':>7} {'HV':>7} {'best':>7} {under:>11}"
+        )
+        for strategy, g in groups.items():
+            print(
+                f"{'':<28} {strategy:>11} {len(g):>4} {'':>7} "
+                f"{mean(r['hypervolume'] for r in g):7.4f} {mean(r['best'] for r in g):7.4f} "
+                f"{mean(r['best_under_target'] for r in g):11.4f}"
+            )
+    if args.output:
+        out = comparison_plot(runs, args.output, args.target_macs)
+        print(f"wrote {out}" if out else "no trained evaluation yet: no plot written")
     return 0
 
 

@@ -71,7 +71,7 @@ def comparison_plot(
 ) -> Path | None:
     """Three panels: every run's Pareto front coloured by strategy (the MAC target dashed),
     the hypervolume per strategy and the best accuracy under the target per strategy (one dot
-    per run, a bar at the mean). None when no run has a trained evaluation."""
+    per run, a line at the mean). None when no run has a trained evaluation."""
     rows = [(run, summarize_run(run, target_macs)) for run in runs]
     rows = [(run, r) for run, r in rows if r["trained"]]
     if not rows:
@@ -104,7 +104,7 @@ def comparison_plot(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     for ax, key, title in (
-        (axes[1], "hypervolume", "hypervolume"),
+        (axes[1], "hypervolume", "hypervolume (line: mean)"),
         (
             axes[2],
             "best_under_target",
@@ -113,7 +113,7 @@ def comparison_plot(
     ):
         for x, s in enumerate(strategies):
             values = [r[key] for _, r in rows if r["strategy"] == s]
-            ax.bar(x, mean(values), color=color[s], alpha=0.5, width=0.6)
+            ax.hlines(mean(values), x - 0.3, x + 0.3, color=color[s], lw=2.5)
             ax.scatter(
                 [x] * len(values), values, s=14, color=color[s], edgecolor="black", lw=0.5, zorder=3
             )

@@ -177,6 +177,7 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
             "sample_size must not exceed population, got 9 > 8",
         ),
         (SearchConfig, {"crossover_prob": 1.5}, r"crossover_prob must be in \[0, 1\], got 1.5"),
+        (SearchConfig, {"diversity": "age"}, "diversity must be one of hypervolume, crowding"),
         (SearchConfig, {"strategy": "constrained"}, "constrained needs max_macs .* or target_macs"),
         (SearchConfig, {"seed": "0"}, "seed must be an integer, got '0'"),
         (ProxyConfig, {"subset": 0}, "proxy subset must be a positive integer, got 0"),

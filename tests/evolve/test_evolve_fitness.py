@@ -6,14 +6,17 @@ import random
 
 import deap.creator
 import pytest
+from deap.tools import selNSGA2 as deap_select_nsga2
 
 from evolve.fitness import (
     Individual,
     constrained_score,
     hypervolume,
+    hypervolume_contributions,
     make_fitness_class,
     objectives,
     pareto_front,
+    sel_nsga2_hypervolume,
 )
 from genesis import build_architecture
 
@@ -75,6 +78,54 @@ def test_hypervolume_grows_with_a_new_non_dominated_point():
     base = [(0.7, 4e6), (0.8, 8e6)]
     assert hypervolume(base + [(0.75, 5e6)], 1e7) > hypervolume(base, 1e7)
     assert hypervolume(base + [(0.6, 5e6)], 1e7) == pytest.approx(hypervolume(base, 1e7))
+
+
+# -- hypervolume contributions and the selection built on them -----------------------------------
+@pytest.mark.parametrize("seed", range(30))
+def test_contributions_equal_what_the_front_loses_without_each_point(seed):
+    rng = random.Random(seed)
+    n = rng.randint(1, 8)
+    macs = sorted(rng.uniform(0, 25e6) for _ in range(n))
+    accs = sorted(rng.choice([0.0, rng.uniform(0, 1)]) for _ in range(n))
+    points = list(zip(accs, macs, strict=True))
+    points = [points[i] for i in rng.sample(range(n), n)]  # any order
+    full = hypervolume(points, 20e6)
+    for p, c in zip(points, hypervolume_contributions(points, 20e6), strict=True):
+        rest = list(points)
+        rest.remove(p)
+        assert c == pytest.approx(full - hypervolume(rest, 20e6), abs=1e-12)
+
+
+def test_equal_points_own_nothing_alone():
+    assert hypervolume_contributions([(0.7, 1e6), (0.7, 1e6)], 1e7) == [0.0, 0.0]
+
+
+def test_selection_keeps_whole_fronts_and_ranks_them():
+    # front 0: (0.9, 5M), (0.6, 1M); front 1: (0.8, 6M), (0.5, 2M); front 2: (0.1, 9M)
+    inds = _individuals([(0.9, 5e6), (0.8, 6e6), (0.6, 1e6), (0.5, 2e6), (0.1, 9e6)])
+    chosen = sel_nsga2_hypervolume(inds, 4, 1e7)
+    assert sorted(i.hash for i in chosen) == ["h0", "h1", "h2", "h3"]
+    assert {i.hash: i.fitness.rank for i in chosen} == {"h0": 0, "h2": 0, "h1": 1, "h3": 1}
+    assert all(i.fitness.contribution > 0 for i in chosen)
+
+
+def test_selection_drops_a_near_chance_extreme_before_a_useful_member():
+    # The cheapest network is barely above chance: crowding distance would keep it (an end of
+    # the front), the hypervolume contribution lets it go first.
+    points = [(0.18, 1.30e6), (0.70, 1.50e6), (0.74, 1.73e6), (0.76, 4.0e6)]
+    chosen = sel_nsga2_hypervolume(_individuals(points), 3, 2e7)
+    assert sorted(i.hash for i in chosen) == ["h1", "h2", "h3"]
+    crowding = deap_select_nsga2(_individuals(points), 3)
+    assert "h0" in {i.hash for i in crowding}
+
+
+def test_selection_is_deterministic_and_total():
+    rng = random.Random(4)
+    points = [(rng.choice([0.2, 0.5, 0.7]), rng.choice([1e6, 2e6, 3e6])) for _ in range(12)]
+    for k in range(0, 13):
+        a = [i.hash for i in sel_nsga2_hypervolume(_individuals(points), k, 1e7)]
+        b = [i.hash for i in sel_nsga2_hypervolume(_individuals(points), k, 1e7)]
+        assert a == b and len(a) == k and len(set(a)) == k
 
 
 # -- Pareto front ----------------------------------------------------------------------------------

@@ -247,6 +247,18 @@ def test_resume_after_a_kill_ends_as_the_uninterrupted_run(strategy, die_after, 
         assert any(line.startswith("resuming at generation") for line in lines)
 
 
+def test_nsga2_with_crowding_distance_resumes_exactly_and_selects_differently(tmp_path):
+    crowding = _cfg("nsga2", diversity="crowding", budget_evals=16, generations=3)
+    _search(crowding, tmp_path / "ref", InlineExecutor())
+    with pytest.raises(Killed):
+        _search(crowding, tmp_path / "run", InlineExecutor(die_after=9))
+    _search(crowding, tmp_path / "run", InlineExecutor(), create=False)
+    _same_run(tmp_path / "ref", tmp_path / "run")
+    _search(_cfg("nsga2", budget_evals=16, generations=3), tmp_path / "hv", InlineExecutor())
+    bred = [{e["hash"] for e in _log(tmp_path / d) if e["generation"] > 0} for d in ("ref", "hv")]
+    assert bred[0] != bred[1], "the two diversity criteria bred the same children"
+
+
 def test_resume_of_a_finished_run_changes_nothing(tmp_path):
     cfg = _cfg()
     _search(cfg, tmp_path / "run", InlineExecutor())

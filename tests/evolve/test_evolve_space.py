@@ -107,6 +107,44 @@ def test_each_mutation_changes_the_child_not_the_parent(kind):
     assert changed >= len(SEEDS) - 2, f"{kind} mutation rarely changes anything"
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_scale_moves_along_the_mac_axis_and_keeps_the_wiring(seed):
+    rng = random.Random(seed)
+    parent = SPACE.sample(rng)
+    child = SPACE._mutate_scale(parent, rng)
+    ratio = count_complexity(child).macs / count_complexity(parent).macs
+    widths = [s.channels for s in parent.stages] + [layer.channels for layer in parent.stem]
+    new_widths = [s.channels for s in child.stages] + [layer.channels for layer in child.stem]
+    factors = {round(b / a, 2) for a, b in zip(widths, new_widths, strict=True)}
+    assert all(w % 4 == 0 and w >= 4 for w in new_widths)
+    if max(factors) > 1:  # wider: MACs grow by about the factor squared (rounding to 4s)
+        assert all(f > 1 for f in factors) and 1.3 < ratio < 2.6
+    else:
+        assert all(f < 1 for f in factors) and 0.3 < ratio < 0.8
+    for a, b in zip(parent.stages, child.stages, strict=True):
+        assert sorted(a.graph.edges) == sorted(b.graph.edges) and a.ops() == b.ops()
+    assert child.train == parent.train
+
+
+def test_hyperparameter_moves_are_small_steps():
+    cfg = SpaceConfig(batch_sizes=(32, 64, 128))
+    space = SearchSpace(cfg)
+    rng = random.Random(0)
+    for _ in range(200):
+        parent = space.sample(rng)
+        child = space._mutate_train(parent, rng)
+        a, b = parent.train, child.train
+        if a.batch_size != b.batch_size:  # a neighbouring batch size, never a jump
+            assert {a.batch_size, b.batch_size} in ({32, 64}, {64, 128})
+        if a.optimizer != b.optimizer:  # the learning rate keeps its place in the new range
+            old = cfg.lr_sgd if a.optimizer == "sgd" else cfg.lr_adamw
+            new = cfg.lr_sgd if b.optimizer == "sgd" else cfg.lr_adamw
+            where_a = math.log(a.lr / old[0]) / math.log(old[1] / old[0])
+            where_b = math.log(b.lr / new[0]) / math.log(new[1] / new[0])
+            assert where_b == pytest.approx(where_a, abs=1e-3)
+            assert (a.weight_decay, a.batch_size) == (b.weight_decay, b.batch_size)
+
+
 def test_children_are_distinct_networks_most_of_the_time():
     rng = random.Random(5)
     parents = [SPACE.sample(rng) for _ in range(10)]

@@ -170,8 +170,8 @@ class Controller(nn.Module):
         return Decisions(width, stages, actions, list(picks))
 
     def build(self, d: Decisions, rng: random.Random) -> Architecture:
-        """The architecture of decisions ``d`` (graphs drawn from ``rng``), with sampled
-        training hyperparameters left at the preset's defaults."""
+        """The architecture of decisions ``d`` (graphs drawn from ``rng``), trained as every
+        new individual of the space is (:meth:`SearchSpace.initial_train`)."""
         cfg = self.space.cfg
         skeleton = build_architecture(
             cfg.preset, "er", {"p": 0.5}, seed=rng, channels=d.width, nodes=3
@@ -187,6 +187,7 @@ class Controller(nn.Module):
             }
             stages.append(Stage(G, stage.channels, stage.stride, origin=origin))
         return skeleton.replace(
+            train=self.space.initial_train(rng, skeleton.train),
             stages=tuple(stages),
             meta={**skeleton.meta, "controller": {"width": d.width, "stages": d.stages}},
         )

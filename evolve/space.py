@@ -2,7 +2,8 @@
 
 Initial individuals come from the random generators with their family and parameters sampled
 (ER ``p``, WS ``k`` and ``p``, BA ``m``), nodes per stage and base width sampled, filled into a
-preset's layout (:func:`genesis.build_architecture`), with sampled training hyperparameters.
+preset's layout (:func:`genesis.build_architecture`); they train with the preset's recipe (or,
+with ``train_init = "sample"``, hyperparameters drawn from the space's ranges).
 Variation uses the graph mutations and crossover of :mod:`graphs` plus mutations of generator
 parameters (a stage redrawn), widths, ops and training hyperparameters. Every operator returns
 a new, valid :class:`~genesis.Architecture`; the parent is never changed.
@@ -19,10 +20,14 @@ from genesis import Architecture, GenesisError, Stage, build_architecture, get_p
 from genesis.genome import OPTIMIZERS
 from graphs import crossover, mutate, random_dag
 
-__all__ = ["SpaceConfig", "SearchSpace"]
+__all__ = ["TRAIN_INIT", "SpaceConfig", "SearchSpace"]
 
 #: Ops the search may give a node by default: the convolutions and pools of the registry.
 DEFAULT_OPS = ("sep_conv_3x3", "sep_conv_5x5", "dil_sep_conv_3x3", "conv_3x3", "max_pool_3x3")
+
+
+#: How new individuals get their training hyperparameters (see :class:`SpaceConfig`).
+TRAIN_INIT = ("preset", "sample")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class SpaceConfig:
     weight_decay: tuple[float, float] = (1e-5, 1e-3)  # log-uniform
     label_smoothing: tuple[float, float] = (0.0, 0.2)  # uniform
     batch_sizes: tuple[int, ...] = (32, 64, 128)  # batch sizes to draw from
+    # How new individuals train: "preset" (the preset's recipe at the smallest batch size, as
+    # RandWire trains every sampled graph one way; evolution still mutates it) or "sample"
+    # (every hyperparameter drawn from the ranges above: a joint search from scratch)
+    train_init: str = "preset"
 
     def __post_init__(self) -> None:
         get_preset(self.preset)  # an unknown preset raises, listing the known ones
@@ -76,6 +85,10 @@ class SpaceConfig:
         if unknown:
             raise GenesisError(
                 f"space ops {unknown} are unknown; known ops: {', '.join(op_names())}"
+            )
+        if self.train_init not in TRAIN_INIT:
+            raise GenesisError(
+                f"space train_init must be one of {', '.join(TRAIN_INIT)}, got {self.train_init!r}"
             )
         for fam in self.families:
             if fam not in ("er", "ws", "ba"):
@@ -164,6 +177,28 @@ class SearchSpace:
             batch_size=rng.choice(self.cfg.batch_sizes),
         )
 
+    def initial_train(self, rng: random.Random, base):
+        """The hyperparameters of a new individual: ``base`` (the preset's recipe) at the
+        smallest batch size, its learning rate kept within the optimizer's range; or, with
+        ``train_init = "sample"``, :meth:`sample_train`. Draws from ``rng`` only to sample."""
+        if self.cfg.train_init == "sample":
+            return self.sample_train(rng, base)
+        opt = base.optimizer if base.optimizer in self.cfg.optimizers else self.cfg.optimizers[0]
+        lo, hi = self.cfg.lr_sgd if opt == "sgd" else self.cfg.lr_adamw
+        lr = base.lr if base.optimizer == opt else math.sqrt(lo * hi)
+        return replace(
+            base,
+            optimizer=opt,
+            lr=round(min(hi, max(lo, lr)), 6),
+            weight_decay=round(
+                min(self.cfg.weight_decay[1], max(self.cfg.weight_decay[0], base.weight_decay)), 8
+            ),
+            label_smoothing=min(
+                self.cfg.label_smoothing[1], max(self.cfg.label_smoothing[0], base.label_smoothing)
+            ),
+            batch_size=min(self.cfg.batch_sizes),
+        )
+
     def sample(self, rng: random.Random) -> Architecture:
         """A new random architecture (RandWire-style sampling, the search's random baseline)."""
         n = rng.randint(*self.cfg.nodes)
@@ -176,7 +211,7 @@ class SearchSpace:
             channels=rng.choice(self.cfg.channels),
             nodes=n,
         )
-        return arch.replace(train=self.sample_train(rng, arch.train))
+        return arch.replace(train=self.initial_train(rng, arch.train))
 
     # -- variation -------------------------------------------------------------------------------
     #: Mutation kinds and their weights: graph edits (edges, nodes, ops) most often; a stage

@@ -9,7 +9,6 @@ the evolutionary ones. Searches run on the deterministic ``synthetic`` fitness.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pickle
@@ -25,6 +24,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from runfiles import assert_same_run, log_multiset
+from runfiles import read_log as _log
+from runfiles import run_search as _search
+from runfiles import trained as _trained
 
 from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig, load_config
 from evolve.controller import BA_M, ER_P, WS_K, WS_P, Controller
@@ -32,7 +35,6 @@ from evolve.evaluate import evaluate_task
 from evolve.executors import Executor
 from evolve.fitness import constrained_score
 from evolve.runfolder import RunFolder
-from evolve.search import Search
 from evolve.space import SearchSpace, SpaceConfig
 from genesis import Architecture, architecture_hash, build_architecture
 from genesis.complexity import count_complexity
@@ -297,39 +299,8 @@ class Inline(Executor):
             on_result(key, evaluate_task(task))
 
 
-def _search(cfg: EvolveConfig, path: Path, executor: Executor, create: bool = True):
-    folder = RunFolder(path)
-    if create:
-        folder.create(cfg)
-    lines: list[str] = []
-    return Search(cfg, folder, executor, log=lines.append).run(), lines
-
-
-def _log(path: Path) -> list[dict]:
-    """Entries of evaluations.jsonl, tolerating an unfinished last line (a kill mid-append)."""
-    entries = []
-    for line in (path / "evaluations.jsonl").read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            entries.append(json.loads(line))
-    return entries
-
-
-def _log_multiset(path: Path) -> Counter:
-    return Counter(
-        (e["generation"], e["index"], e["hash"], e["kind"], (e["result"] or {}).get("accuracy"))
-        for e in _log(path)
-    )
-
-
-def _logbook(path: Path) -> list[list[str]]:
-    return [row.split(",")[:-1] for row in (path / "logbook.csv").read_text().splitlines()]
-
-
 def _same_run(a: Path, b: Path) -> None:
-    for name in ("pareto.json", "final.json"):
-        assert (a / name).read_text() == (b / name).read_text(), name
-    assert _logbook(a) == _logbook(b)
-    assert _log_multiset(a) == _log_multiset(b)
+    assert_same_run(a, b, exact=False)
     ca, cb = RunFolder(a).load_checkpoint(), RunFolder(b).load_checkpoint()
     assert _same_weights(ca["controller"]["weights"], cb["controller"]["weights"])
     assert ca["controller"]["baseline"] == cb["controller"]["baseline"]
@@ -397,7 +368,7 @@ def test_rl_search_is_deterministic_per_seed(rl_run, tmp_path):
     _search(_cfg(), tmp_path / "again", Inline())
     _same_run(rl_run[0], tmp_path / "again")
     _search(_cfg(seed=3), tmp_path / "other", Inline())
-    assert _log_multiset(tmp_path / "other") != _log_multiset(rl_run[0])
+    assert log_multiset(tmp_path / "other", exact=False) != log_multiset(rl_run[0], exact=False)
 
 
 @pytest.mark.parametrize("die_after", [6, BUDGET])  # mid generation 1; the final step
@@ -436,12 +407,6 @@ top_k = 1
 [execution]
 workers = 1
 """
-
-
-def _trained(folder: Path) -> int:
-    if not (folder / "evaluations.jsonl").exists():
-        return 0
-    return sum(e["kind"] == "train" for e in _log(folder))
 
 
 def test_rl_evolve_killed_and_resumed_ends_as_the_uninterrupted_run(tmp_path):

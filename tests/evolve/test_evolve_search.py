@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from pathlib import Path
 
 import deap.creator
 import numpy as np
 import pytest
+from runfiles import assert_same_run as _same_run
+from runfiles import logbook as _logbook
+from runfiles import read_log as _log
+from runfiles import run_search as _search
 
 from evolve.config import ARCH_STRATEGIES, EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task
 from evolve.executors import Executor, LocalExecutor, failure_record
 from evolve.fitness import Individual, make_fitness_class
-from evolve.runfolder import RunFolder
-from evolve.search import Search, select_final
+from evolve.search import select_final
 from evolve.space import SpaceConfig
 from genesis import Architecture, build_architecture
 from genesis.complexity import count_complexity
@@ -99,36 +101,6 @@ class Recording(Executor):
 def pool():
     with LocalExecutor(workers=2) as executor:
         yield executor
-
-
-def _search(cfg: EvolveConfig, path: Path, executor: Executor, create: bool = True):
-    folder = RunFolder(path)
-    if create:
-        folder.create(cfg)
-    lines: list[str] = []
-    return Search(cfg, folder, executor, log=lines.append).run(), lines
-
-
-def _log(path: Path) -> list[dict]:
-    return [json.loads(line) for line in (path / "evaluations.jsonl").read_text().splitlines()]
-
-
-def _log_multiset(path: Path) -> Counter:
-    return Counter(
-        (e["generation"], e["index"], e["hash"], e["seed"], e["kind"], json.dumps(e["result"]))
-        for e in _log(path)
-    )
-
-
-def _logbook(path: Path) -> list[list[str]]:
-    return [row.split(",")[:-1] for row in (path / "logbook.csv").read_text().splitlines()]
-
-
-def _same_run(a: Path, b: Path) -> None:
-    for name in ("pareto.json", "final.json"):
-        assert (a / name).read_text() == (b / name).read_text(), name
-    assert _logbook(a) == _logbook(b)
-    assert _log_multiset(a) == _log_multiset(b)
 
 
 def _global_state():

@@ -26,6 +26,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
+from runfiles import read_log as _log
+from runfiles import snapshot as _snapshot
+from runfiles import trained as _trained
 
 from evolve.config import EvolveConfig, ProxyConfig, load_config
 from evolve.runfolder import RunFolder
@@ -195,27 +198,6 @@ def _call(argv) -> int:
         return main([str(a) for a in argv])
     except SystemExit as exc:  # argparse errors
         return exc.code
-
-
-def _log(folder: Path) -> list[dict]:
-    """Entries of evaluations.jsonl, tolerating an unfinished last line (a kill mid-append)."""
-    entries = []
-    for line in (folder / "evaluations.jsonl").read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            entries.append(json.loads(line))
-    return entries
-
-
-def _trained(folder: Path) -> int:
-    if not (folder / "evaluations.jsonl").exists():
-        return 0
-    return sum(e["kind"] == "train" for e in _log(folder))
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")

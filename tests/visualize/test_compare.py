@@ -6,9 +6,7 @@ import matplotlib.image
 import pytest
 
 from evolve.config import EvolveConfig
-from evolve.executors import LocalExecutor
 from evolve.runfolder import RunFolder
-from evolve.search import Search
 from genesis.cli import main
 from visualize.compare import comparison_plot, summarize_run
 from visualize.runs import read_run
@@ -16,24 +14,18 @@ from visualize.runs import read_run
 TARGET = 2e6
 
 
-def make_run(path, strategy, seed, **search):
-    cfg = EvolveConfig().with_overrides(
-        search={"strategy": strategy, "population": 4, "budget_evals": 8, "seed": seed, **search},
-        proxy={"fitness": "synthetic"},
-        final={"top_k": 0},
-    )
-    folder = RunFolder(path)
-    folder.create(cfg)
-    with LocalExecutor(1) as ex:
-        Search(cfg, folder, ex, log=lambda _: None).run()
-    return path
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, make_run):
     root = tmp_path_factory.mktemp("compare")
+    budget = {"budget_evals": 8, "top_k": 0}
     return [
-        make_run(root / f"{s}-{k}", s, k, **({"max_macs": TARGET} if s == "constrained" else {}))
+        make_run(
+            root / f"{s}-{k}",
+            s,
+            k,
+            **budget,
+            **({"max_macs": TARGET} if s == "constrained" else {}),
+        )
         for s in ("random", "nsga2", "constrained")
         for k in (0, 1)
     ]
@@ -104,8 +96,8 @@ def test_cli_compare_prints_every_run_and_the_means(runs, tmp_path, capsys):
     assert "mean over runs" in text and out.read_text().startswith("<?xml")
 
 
-def test_cli_compare_warns_when_hypervolumes_are_not_comparable(runs, tmp_path, capsys):
-    other = make_run(tmp_path / "other", "random", 0, ref_macs=5e6)
+def test_cli_compare_warns_when_hypervolumes_are_not_comparable(runs, make_run, tmp_path, capsys):
+    other = make_run(tmp_path / "other", "random", 0, budget_evals=8, top_k=0, ref_macs=5e6)
     assert main(["compare", str(runs[0]), str(other)]) == 0
     assert "ref_macs" in capsys.readouterr().err
 

@@ -8,10 +8,6 @@ import subprocess
 import matplotlib.image
 import pytest
 
-from evolve.config import EvolveConfig
-from evolve.executors import LocalExecutor
-from evolve.runfolder import RunFolder
-from evolve.search import Search
 from genesis import GenesisError
 from genesis.cli import main
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
@@ -30,21 +26,8 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def make_run(path, strategy="nsga2", seed=0):
-    cfg = EvolveConfig().with_overrides(
-        search={"strategy": strategy, "population": 4, "generations": 2, "seed": seed},
-        proxy={"fitness": "synthetic"},
-        final={"top_k": 2},
-    )
-    folder = RunFolder(path)
-    folder.create(cfg)
-    with LocalExecutor(1) as ex:
-        Search(cfg, folder, ex, log=lambda _: None).run()
-    return path
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, make_run):
     root = tmp_path_factory.mktemp("runs")
     return make_run(root / "nsga2"), make_run(root / "random", "random", seed=1)
 

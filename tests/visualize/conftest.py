@@ -1,0 +1,28 @@
+"""Shared fixtures of the visualisation tests: small finished runs on the synthetic fitness."""
+
+import pytest
+
+from evolve.config import EvolveConfig
+from evolve.executors import LocalExecutor
+from evolve.runfolder import RunFolder
+from evolve.search import Search
+
+
+def _make_run(path, strategy="nsga2", seed=0, top_k=2, **search):
+    """A finished run in ``path`` (4 x 3 evaluations unless ``search`` says otherwise)."""
+    cfg = EvolveConfig().with_overrides(
+        search={"strategy": strategy, "population": 4, "generations": 2, "seed": seed, **search},
+        proxy={"fitness": "synthetic"},
+        final={"top_k": top_k},
+    )
+    folder = RunFolder(path)
+    folder.create(cfg)
+    with LocalExecutor(1) as ex:
+        Search(cfg, folder, ex, log=lambda _: None).run()
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_run():
+    """The function that makes a finished run: ``make_run(path, strategy, seed, ...)``."""
+    return _make_run

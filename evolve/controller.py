@@ -226,7 +226,7 @@ class Controller(nn.Module):
         self.optimizer.step()
         self.baseline = self.baseline_decay * self.baseline + (1 - self.baseline_decay) * mean
         return {
-            "loss": float(loss),
+            "loss": loss.item(),
             "reward": mean,
             "baseline": self.baseline,
             "entropy": float(entropy) / len(batch),

@@ -112,7 +112,7 @@ def hypervolume_contributions(points: list[tuple[float, float]], ref_macs: float
 
     Examples
     --------
-    >>> hypervolume_contributions([(0.5, 0.0), (0.8, 5e6)], ref_macs=10e6)
+    >>> [round(c, 6) for c in hypervolume_contributions([(0.5, 0.0), (0.8, 5e6)], 10e6)]
     [0.25, 0.15]
     """
     order = sorted(range(len(points)), key=lambda i: (points[i][1], points[i][0]))

@@ -684,7 +684,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         groups.setdefault(r["strategy"], []).append(r)
     if len(groups) > 1 or any(len(g) > 1 for g in groups.values()):
         print(
-            f"\n{'mean over runs':<28} {'strategy':>11} {'runs':>4} {'':>7} {'HV':>7} {'best':>7} {under:>11}"
+            f"\n{'mean over runs':<28} {'strategy':>11} {'runs':>4} {'':>7} {'HV':>7} "
+            f"{'best':>7} {under:>11}"
         )
         for strategy, g in groups.items():
             print(

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from visualize.plots import _save, front_points  # noqa: E402
 from visualize.runs import RunData  # noqa: E402
@@ -98,6 +99,9 @@ def comparison_plot(
     if target_macs:
         ax.axvline(target_macs, color="black", ls="--", lw=0.8, label="MAC target")
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}M"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("MACs per example")
     ax.set_ylabel("validation accuracy")
     ax.set_title("Pareto fronts, every run", fontsize=9)

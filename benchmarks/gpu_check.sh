@@ -33,6 +33,7 @@ max_macs = 30000000.0
 [space]
 channels = [12, 16, 20, 24]
 nodes = [5, 10]
+batch_sizes = [128, 256]  # new individuals train at 128 (the preset's recipe): GPU-sized steps
 [proxy]
 subset = 20000
 epochs = 3.0

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from evolve.config import EvolveConfig
 from evolve.executors import Executor
@@ -87,3 +93,19 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+def kill_when(proc: subprocess.Popen, ready, what: str, timeout: float = 120.0) -> None:
+    """SIGKILL the process group of ``proc`` (the CLI and its workers) once ``ready()``."""
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended (exit {proc.returncode}) before {what}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {what}")
+            time.sleep(0.01)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)

@@ -14,17 +14,15 @@ import os
 import pickle
 import random
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
-from runfiles import assert_same_run, log_multiset
+from runfiles import assert_same_run, kill_when, log_multiset
 from runfiles import read_log as _log
 from runfiles import run_search as _search
 from runfiles import trained as _trained
@@ -429,18 +427,7 @@ def test_rl_evolve_killed_and_resumed_ends_as_the_uninterrupted_run(tmp_path):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    try:
-        while _trained(run) < 5:
-            if proc.poll() is not None:
-                pytest.fail(f"the run ended (exit {proc.returncode}) before the kill")
-            if time.monotonic() > deadline:
-                pytest.fail("timed out waiting for generation 1")
-            time.sleep(0.01)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+    kill_when(proc, lambda: _trained(run) >= 5, "generation 1")
     assert 5 <= _trained(run) < 8, "the kill missed generation 1"
     assert RunFolder(run).load_checkpoint()["controller"] is not None
 

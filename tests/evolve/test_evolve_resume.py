@@ -9,16 +9,14 @@ they were.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from runfiles import kill_when as _kill_when
 from runfiles import log_multiset
 from runfiles import logbook as _logbook
 from runfiles import read_log as _read_log
@@ -63,22 +61,6 @@ def _final_entries(folder: Path) -> int:
         return len(json.loads((folder / "final.json").read_text()))
     except (FileNotFoundError, json.JSONDecodeError):
         return 0
-
-
-def _kill_when(proc: subprocess.Popen, ready, what: str, timeout: float = 120.0) -> None:
-    """SIGKILL the process group of ``proc`` (the CLI and its workers) once ``ready()``."""
-    deadline = time.monotonic() + timeout
-    try:
-        while not ready():
-            if proc.poll() is not None:
-                pytest.fail(f"the run ended (exit {proc.returncode}) before {what}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for {what}")
-            time.sleep(0.01)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,17 @@ import contextlib
 import itertools
 import json
 import math
-import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
+from runfiles import kill_when
 from runfiles import read_log as _log
 from runfiles import snapshot as _snapshot
 from runfiles import trained as _trained
@@ -392,18 +390,8 @@ def test_tune_killed_mid_grid_and_resumed_ends_as_the_uninterrupted_run(root, tu
         proc = subprocess.Popen(
             argv, cwd=root, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
         )
-        deadline = time.monotonic() + 120
-        try:
-            while _trained(run) < PER_GEN + 1:  # generation 1 under way
-                if proc.poll() is not None:
-                    pytest.fail(f"the run ended (exit {proc.returncode}) before the kill")
-                if time.monotonic() > deadline:
-                    pytest.fail("timed out waiting for generation 1")
-                time.sleep(0.01)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        # generation 1 under way
+        kill_when(proc, lambda: _trained(run) >= PER_GEN + 1, "generation 1")
     done = _trained(run)
     assert PER_GEN + 1 <= done < 2 * PER_GEN, "the kill missed generation 1"
     assert json.loads((run / "run.json").read_text())["status"] == "running"

@@ -84,12 +84,16 @@ class SearchConfig:
     generations: int = 2  # generations after the initial population
     budget_evals: int | None = None  # trained evaluations; default population * (generations + 1)
     max_macs: float | None = None  # hard budget: candidates above it are never trained
+    max_params: int | None = None  # hard budget on parameters: larger is never trained
     target_macs: float | None = None  # constrained: soft MnasNet target (acc * (macs/target)^w)
     penalty: float = -0.07  # constrained: the exponent w of the soft penalty
     sample_size: int = 3  # regularized: tournament size S
     crossover_prob: float = 0.3  # nsga2/constrained: share of offspring made by crossover
     diversity: str = "hypervolume"  # nsga2's second criterion: hypervolume (SMS-EMOA) | crowding
     ref_macs: float = 20e6  # hypervolume reference point: (accuracy 0, ref_macs MACs)
+    # wall-clock seconds of the search: no generation starts that would, at the mean pace of
+    # the generations so far, end past it (then the final step runs); None: no limit
+    time_budget: float | None = None
     seed: int = 0  # seeds everything the search draws
 
     def __post_init__(self) -> None:
@@ -110,6 +114,8 @@ class SearchConfig:
             )
         _positive("search", "budget_evals", self.budget_evals, allow_none=True)
         _positive("search", "max_macs", self.max_macs, integer=False, allow_none=True)
+        _positive("search", "max_params", self.max_params, allow_none=True)
+        _positive("search", "time_budget", self.time_budget, integer=False, allow_none=True)
         _positive("search", "target_macs", self.target_macs, integer=False, allow_none=True)
         _positive("search", "ref_macs", self.ref_macs, integer=False)
         _positive("search", "sample_size", self.sample_size)
@@ -172,6 +178,9 @@ class FinalConfig:
 
     top_k: int = 2  # Pareto members retrained (spread along the front); 0 skips the final step
     epochs: float | None = 1.0  # epochs of the final training; None: the architecture's own
+    # wall-clock seconds of each final training: it ends (annealed, status ok) at whichever of
+    # epochs and seconds comes first; None: epochs alone
+    seconds: float | None = None
     seed: int = 0  # training seed of the final runs
     export_onnx: bool = True  # write an ONNX model of each retrained member
 
@@ -179,6 +188,7 @@ class FinalConfig:
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
             raise GenesisError(f"final top_k must be an integer >= 0, got {self.top_k!r}")
         _positive("final", "epochs", self.epochs, integer=False, allow_none=True)
+        _positive("final", "seconds", self.seconds, integer=False, allow_none=True)
 
 
 @dataclass(frozen=True)

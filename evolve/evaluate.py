@@ -30,6 +30,7 @@ def make_task(
     *,
     final: bool = False,
     epochs: float | None = None,
+    seconds: float | None = None,
     weights_path: str | None = None,
     onnx_path: str | None = None,
 ) -> dict[str, Any]:
@@ -41,6 +42,7 @@ def make_task(
         "final": final,
         # None: the architecture's own epochs (hyperparameter tuning searches them)
         "epochs": next(e for e in (epochs, proxy.epochs, arch.train.epochs) if e is not None),
+        "seconds": seconds,  # wall-clock budget of the training (None: epochs alone)
         "weights_path": weights_path,
         "onnx_path": onnx_path,
     }
@@ -104,7 +106,11 @@ def evaluate_task(task: dict[str, Any], device: str | None = None) -> dict[str, 
     splits = _splits(
         proxy.dataset, proxy.val_size, proxy.split_seed, None if task["final"] else proxy.subset
     )
-    budget = Budget(epochs=task["epochs"], time_limit=None if task["final"] else proxy.time_limit)
+    budget = Budget(
+        epochs=task["epochs"],
+        seconds=task.get("seconds"),
+        time_limit=None if task["final"] else proxy.time_limit,
+    )
     result, model = train_architecture(
         arch,
         splits,

@@ -15,8 +15,9 @@ Strategies (all spend the same budget: a number of *trained* evaluations):
 - ``random``: RandWire-style sampling from the space, the baseline every strategy is measured
   against.
 
-Cheap first: MACs and params are known before training, so a candidate over ``max_macs`` is
-never trained, and an isomorphic duplicate (same canonical hash) reuses the cached record.
+Cheap first: MACs and params are known before training, so a candidate over ``max_macs`` or
+``max_params`` is never trained, and an isomorphic duplicate (same canonical hash) reuses the
+cached record. A ``time_budget`` stops the search before a generation that would end past it.
 
 Resumption: the state after every generation (population, archive, random state) is
 checkpointed; every finished evaluation is appended to the log at once. A resumed run
@@ -195,6 +196,12 @@ class Search:
         start = time.perf_counter() - state["seconds"]
         while state["trained"] < self.budget:
             gen = state["generation"] + 1
+            if self._out_of_time(state):
+                self.log(
+                    f"time budget of {_clock(self.cfg.search.time_budget)} spent after "
+                    f"{_clock(state['seconds'])}: no generation {gen}; stopping the search"
+                )
+                break
             batch = self._propose(gen, population, archive, rng, state)
             if not any(c.kind == "train" for c in batch):
                 self.log("the space yields no new candidates within the budget rules; stopping")
@@ -234,6 +241,13 @@ class Search:
         )
         return SearchOutcome(front, archive, state["trained"], final, hv)
 
+    def _out_of_time(self, state: dict[str, Any]) -> bool:
+        """Whether another generation, at the mean pace so far, would end past the time budget."""
+        limit, done = self.cfg.search.time_budget, state["generation"] + 1
+        if limit is None or done == 0:
+            return False
+        return state["seconds"] * (done + 1) / done > limit
+
     # -- proposing candidates --------------------------------------------------------------------
     def _new(
         self,
@@ -246,16 +260,24 @@ class Search:
     ) -> _Candidate:
         h = architecture_hash(arch)
         c = _Candidate(arch, h, rng.randrange(2**31), parents, origin)
-        max_macs = self.cfg.search.max_macs
         if h in cache:
             c.kind, c.result = "cached", cache[h]
         elif h in seen:
             c.kind = "duplicate"
-        elif max_macs is not None and count_complexity(arch).macs > max_macs:
+        elif self._over_budget(arch):
             c.kind = "skipped"
         else:
             seen[h] = c
         return c
+
+    def _over_budget(self, arch: Architecture) -> bool:
+        s = self.cfg.search
+        if s.max_macs is None and s.max_params is None:
+            return False
+        cx = count_complexity(arch)
+        return (s.max_macs is not None and cx.macs > s.max_macs) or (
+            s.max_params is not None and cx.params > s.max_params
+        )
 
     def _propose(
         self,
@@ -524,6 +546,7 @@ class Search:
                 self.cfg.proxy,
                 final=True,
                 epochs=fcfg.epochs if fcfg.epochs is not None else ind.arch.train.epochs,
+                seconds=fcfg.seconds,
                 weights_path=str(weights),
                 onnx_path=str(onnx) if onnx else None,
             )

@@ -18,7 +18,7 @@ from typing import Any
 
 from genesis import Architecture, GenesisError, Stage, build_architecture, get_preset, op_names
 from genesis.genome import OPTIMIZERS
-from graphs import crossover, mutate, random_dag
+from graphs import compute_nodes, crossover, mutate, random_dag
 
 __all__ = ["TRAIN_INIT", "SpaceConfig", "SearchSpace"]
 
@@ -129,6 +129,14 @@ def _scaled(width: int, factor: float) -> int:
     return new
 
 
+def _with_op(G, op: str):
+    """A copy of stage graph ``G`` whose compute nodes all have ``op``."""
+    H = G.copy()
+    for v in compute_nodes(H):
+        H.nodes[v]["op"] = op
+    return H
+
+
 def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:
     return math.exp(rng.uniform(math.log(lo), math.log(hi)))
 
@@ -200,7 +208,12 @@ class SearchSpace:
         )
 
     def sample(self, rng: random.Random) -> Architecture:
-        """A new random architecture (RandWire-style sampling, the search's random baseline)."""
+        """A new random architecture (RandWire-style sampling, the search's random baseline).
+
+        One family, its parameters, a node count and a base width for the whole network, as
+        RandWire draws them; each stage's nodes get one op drawn from the space's ``ops`` (the
+        choice the ``rl`` controller makes per stage, so every strategy searches one space).
+        """
         n = rng.randint(*self.cfg.nodes)
         family, params = self.sample_generator(rng, n)
         arch = build_architecture(
@@ -211,16 +224,21 @@ class SearchSpace:
             channels=rng.choice(self.cfg.channels),
             nodes=n,
         )
-        return arch.replace(train=self.initial_train(rng, arch.train))
+        stages = tuple(
+            replace(s, graph=_with_op(s.graph, rng.choice(self.cfg.ops))) for s in arch.stages
+        )
+        return arch.replace(stages=stages, train=self.initial_train(rng, arch.train))
 
     # -- variation -------------------------------------------------------------------------------
-    #: Mutation kinds and their weights: graph edits (edges, nodes, ops) most often; a stage
-    #: redrawn from its generator; one stage's width; the whole network's width (the move
-    #: along the MAC axis that keeps the wiring); a training hyperparameter.
-    MUTATIONS = {"graph": 4, "generator": 2, "width": 2, "scale": 2, "train": 2}
+    #: Mutation kinds and their weights: graph edits (edges, nodes, one node's op) most often; a
+    #: stage redrawn from its generator; one op for a whole stage; one stage's width; the whole
+    #: network's width (the move along the MAC axis that keeps the wiring); a training
+    #: hyperparameter.
+    MUTATIONS = {"graph": 4, "generator": 2, "op": 2, "width": 2, "scale": 2, "train": 2}
 
     def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
-        """One mutation, drawn among graph, generator, width, scale and hyperparameter moves."""
+        """One mutation, drawn among graph, generator, stage-op, width, scale and hyperparameter
+        moves."""
         kind = rng.choices(list(self.MUTATIONS), weights=list(self.MUTATIONS.values()))[0]
         return getattr(self, f"_mutate_{kind}")(arch, rng)
 
@@ -256,6 +274,19 @@ class SearchSpace:
         G = random_dag(family, n, seed=rng, op=op, **params)
         origin = {"family": family, "params": params, "nodes": n}
         return self._with_stage(arch, k, replace(stage, graph=G, origin=origin))
+
+    def _mutate_op(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """Give every node of one stage one op of the space, other than the stage's only op.
+
+        The stage-wide move the ``rl`` controller makes; a single-node op change is a graph
+        mutation. The wiring stays.
+        """
+        k = self._pick_stage(arch, rng)
+        stage = arch.stages[k]
+        here = set(stage.ops().values())
+        choices = [o for o in self.cfg.ops if {o} != here] or list(self.cfg.ops)
+        G = _with_op(stage.graph, rng.choice(choices))
+        return self._with_stage(arch, k, replace(stage, graph=G))
 
     def _mutate_width(self, arch: Architecture, rng: random.Random) -> Architecture:
         """Scale one stage's width by 3/4 or 4/3 (rounded to a multiple of 4, at least 4)."""

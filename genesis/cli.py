@@ -256,12 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget-evals", type=int, help="trained evaluations (population x (generations + 1))"
     )
     ev.add_argument("--max-macs", type=float, help="hard MAC budget: larger is never trained")
+    ev.add_argument("--max-params", type=int, help="hard parameter budget: larger is never trained")
+    ev.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="wall-clock seconds of the search; then the final step runs (no limit)",
+    )
     ev.add_argument("--target-macs", type=float, help="constrained: soft MnasNet MAC target")
     ev.add_argument("--seed", type=int, help="search seed (0)")
     ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (2)")
     _add_engine_flags(ev)
     ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (2)")
     ev.add_argument("--final-epochs", type=float, help="epochs of the final training (1)")
+    ev.add_argument(
+        "--final-seconds",
+        type=float,
+        help="wall-clock seconds of each final training, if it ends before its epochs (no limit)",
+    )
     where = ev.add_mutually_exclusive_group()
     where.add_argument(
         "--out", metavar="DIR", help="new run folder (default: runs/evolve-<date>-<time>)"
@@ -711,7 +723,9 @@ def cmd_evolve(args: argparse.Namespace) -> int:
             "generations": args.generations,
             "budget_evals": args.budget_evals,
             "max_macs": args.max_macs,
+            "max_params": args.max_params,
             "target_macs": args.target_macs,
+            "time_budget": args.time_budget,
             "seed": args.seed,
         },
         "proxy": {
@@ -721,7 +735,11 @@ def cmd_evolve(args: argparse.Namespace) -> int:
             "device": args.device,
             "fitness": args.fitness,
         },
-        "final": {"top_k": args.final_top_k, "epochs": args.final_epochs},
+        "final": {
+            "top_k": args.final_top_k,
+            "epochs": args.final_epochs,
+            "seconds": args.final_seconds,
+        },
         "execution": {"workers": args.workers, "executor": args.executor, "address": args.address},
     }
     if args.resume:

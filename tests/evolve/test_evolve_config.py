@@ -35,11 +35,13 @@ def _custom() -> EvolveConfig:
             generations=0,
             budget_evals=7,
             max_macs=3.5e6,
+            max_params=90_000,
             target_macs=2e6,
             penalty=-0.15,
             sample_size=2,
             crossover_prob=0.0,
             ref_macs=1e7,
+            time_budget=300.0,
             seed=123,
         ),
         space=SpaceConfig(
@@ -67,7 +69,7 @@ def _custom() -> EvolveConfig:
             fitness="synthetic",
             synthetic_seconds=0.5,
         ),
-        final=FinalConfig(top_k=0, epochs=2, seed=9, export_onnx=False),
+        final=FinalConfig(top_k=0, epochs=2, seconds=45.5, seed=9, export_onnx=False),
         execution=ExecutionConfig(
             executor="ray", workers=3, address="ray://head:10001", workers_per_gpu=4
         ),
@@ -171,6 +173,8 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (SearchConfig, {"max_macs": float("inf")}, "max_macs must be a positive number, got inf"),
         (SearchConfig, {"target_macs": float("nan")}, "target_macs must be a positive number"),
         (SearchConfig, {"ref_macs": 0}, "ref_macs must be a positive number, got 0"),
+        (SearchConfig, {"max_params": 1e5}, "max_params must be a positive integer, got 100000.0"),
+        (SearchConfig, {"time_budget": -1}, "time_budget must be a positive number, got -1"),
         (
             SearchConfig,
             {"strategy": "regularized", "population": 8, "sample_size": 9},
@@ -189,6 +193,7 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (ProxyConfig, {"synthetic_seconds": -1}, r"synthetic_seconds must be in \[0, 3600\)"),
         (FinalConfig, {"top_k": -1}, "final top_k must be an integer >= 0, got -1"),
         (FinalConfig, {"epochs": 0}, "final epochs must be a positive number, got 0"),
+        (FinalConfig, {"seconds": 0.0}, "final seconds must be a positive number, got 0.0"),
         (ExecutionConfig, {"executor": "dask"}, "executor must be local or ray, got 'dask'"),
         (ExecutionConfig, {"workers": 0}, "execution workers must be a positive integer, got 0"),
         (ExecutionConfig, {"workers_per_gpu": 0}, "workers_per_gpu must be a positive integer"),

@@ -17,6 +17,7 @@ from evolve.runfolder import RunFolder
 from evolve.search import Search
 from evolve.space import SearchSpace, SpaceConfig
 from genesis import Architecture, GenesisError
+from genesis.train import Budget
 
 SPACE = SearchSpace(SpaceConfig(nodes=(3, 4), channels=(4, 8)))
 QUICK = ProxyConfig(fitness="synthetic")
@@ -142,3 +143,31 @@ def test_results_do_not_depend_on_the_executor(pool, tmp_path):
         assert _search(tmp_path / "ray", ray_executor) == single
     finally:
         ray_executor.close()
+
+
+@pytest.mark.parametrize(
+    "final, seconds, expected",
+    [
+        (True, 90.0, Budget(epochs=15.0, seconds=90.0)),  # the final step: no timeout
+        (True, None, Budget(epochs=15.0)),
+        (False, None, Budget(epochs=15.0, time_limit=300.0)),  # the proxy's hard limit
+    ],
+)
+def test_a_task_trains_under_its_epochs_seconds_and_time_limit(
+    final, seconds, expected, monkeypatch
+):
+    import genesis.train
+    from evolve import evaluate
+
+    budgets = []
+
+    def fake_train(arch, splits, *, budget, **kw):
+        budgets.append(budget)
+        return genesis.train.failed_result(arch, "error", "not trained", seed=0), None
+
+    monkeypatch.setattr(genesis.train, "train_architecture", fake_train)
+    monkeypatch.setattr(evaluate, "_splits", lambda *a: None)
+    task = make_task(_archs(1)[0], 0, ProxyConfig(), final=final, epochs=15.0, seconds=seconds)
+    assert json.loads(json.dumps(task)) == task  # plain data
+    assert evaluate_task(task)["status"] == "error"
+    assert budgets == [expected]

@@ -312,3 +312,41 @@ def test_select_final_skips_failed_members():
     front = _front([0.0, 0.6, 0.9], statuses=["error", "ok", "ok"])
     assert [i.hash for i in select_final(front, 3)] == ["h1", "h2"]
     assert select_final(_front([0.0], statuses=["timeout"]), 2) == []
+
+
+# -- hard budgets and the clock --------------------------------------------------------------------
+def test_a_parameter_budget_is_never_trained_over_and_still_spends_the_budget(tmp_path):
+    max_params = 2500
+    outcome, _ = _search(
+        _cfg(max_macs=None, max_params=max_params), tmp_path / "run", InlineExecutor()
+    )
+    log = _log(tmp_path / "run")
+    trained = [e for e in log if e["kind"] == "train"]
+    assert len(trained) == outcome.trained == BUDGET
+    assert all(e["result"]["params"] <= max_params for e in trained)
+    assert any(e["kind"] == "skipped" for e in log), "the test needs over-budget draws"
+    assert all(ind.result["params"] <= max_params for ind in outcome.front)
+
+
+def test_a_time_budget_stops_before_a_generation_that_would_overrun_it(tmp_path):
+    # 2 evaluations of 0.1 s a generation, one after the other: about 0.2 s a generation, so
+    # after 3 generations (0.6 s) a 4th would end past 0.7 s
+    cfg = _cfg(population=2, generations=20, budget_evals=None, max_macs=None, time_budget=0.7)
+    cfg = cfg.with_overrides(proxy={"synthetic_seconds": 0.1})
+    outcome, lines = _search(cfg, tmp_path / "run", InlineExecutor())
+    assert outcome.trained == 6
+    assert any(
+        line.startswith("time budget of 0s spent after 0s: no generation 3") for line in lines
+    )
+    state = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert state["status"] == "finished" and state["search_seconds"] < 0.7
+    assert len(json.loads((tmp_path / "run" / "final.json").read_text())) == 2
+
+
+def test_the_final_step_alone_trains_under_final_seconds(tmp_path):
+    cfg = _cfg().with_overrides(final={"seconds": 30.0, "epochs": 12.0})
+    executor = Recording(InlineExecutor())
+    _search(cfg, tmp_path / "run", executor)
+    final = [t for t in executor.tasks if t["final"]]
+    assert len(final) == 2 and all((t["seconds"], t["epochs"]) == (30.0, 12.0) for t in final)
+    assert all(t["seconds"] is None for t in executor.tasks if not t["final"])

@@ -56,7 +56,8 @@ def test_sample_stays_within_the_config(cfg):
     for _ in SEEDS:
         arch = space.sample(rng)
         _check_valid(arch, cfg)
-        assert arch.op_names() == {DEFAULT_OP}
+        for stage in arch.stages:  # one op per stage, drawn from the space
+            assert len(set(stage.ops().values())) == 1 and set(stage.ops().values()) <= set(cfg.ops)
         nodes = {stage.num_nodes for stage in arch.stages}
         assert len(nodes) == 1 and cfg.nodes[0] <= nodes.pop() <= cfg.nodes[1]
         assert arch.stages[0].channels in cfg.channels
@@ -75,6 +76,9 @@ def test_sample_draws_every_family_and_width():
     archs = [SPACE.sample(rng) for _ in range(30)]
     assert {a.stages[0].origin["family"] for a in archs} == set(CFG.families)
     assert {a.stages[0].channels for a in archs} == set(CFG.channels)
+    # every op of the space, stage by stage (as the rl controller chooses), the default among them
+    assert {op for a in archs for s in a.stages for op in s.ops().values()} == set(CFG.ops)
+    assert DEFAULT_OP in CFG.ops
     # one training recipe: two small graphs may now and then be isomorphic (the search caches)
     assert len({architecture_hash(a) for a in archs}) >= len(archs) - 2
 
@@ -124,6 +128,22 @@ def test_each_mutation_changes_the_child_not_the_parent(kind):
         _check_valid(child, CFG)
         changed += child.to_json() != before
     assert changed >= len(SEEDS) - 2, f"{kind} mutation rarely changes anything"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stage_op_mutation_gives_one_stage_a_new_op_and_keeps_its_wiring(seed):
+    rng = random.Random(seed)
+    parent = SPACE.sample(rng)
+    child = SPACE._mutate_op(parent, rng)
+    changed = [
+        k for k, (a, b) in enumerate(zip(parent.stages, child.stages, strict=True)) if a != b
+    ]
+    assert len(changed) == 1
+    old, new = parent.stages[changed[0]], child.stages[changed[0]]
+    assert set(new.ops().values()) != set(old.ops().values())
+    assert len(set(new.ops().values())) == 1 and set(new.ops().values()) <= set(CFG.ops)
+    assert sorted(new.graph.edges) == sorted(old.graph.edges)
+    assert (new.channels, new.stride, new.origin) == (old.channels, old.stride, old.origin)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

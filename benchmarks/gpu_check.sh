@@ -59,6 +59,9 @@ TOML
 step evolve 470 "$py" -m genesis evolve --config "$runs/h100.toml" --out "$runs/run" \
   ${EVOLVE_FLAGS:-}
 pack  # the report is made from run.tar.gz where graphviz's dot is (the GPU image has none)
+# The tests marked gpu (skipped where there is no CUDA): bf16 training, a fresh worker on a GPU.
+step tests 45 "$py" -m pytest -q -p no:cacheprovider -m gpu tests/genesis/test_train.py \
+  tests/evolve/test_evolve_executors.py
 # Trainer (issue 3): on-device batches vs a DataLoader loop, and the default network's epoch.
 step train 25 "$py" benchmarks/bench_train.py --device cuda --steps 60
 # Compiler (issue 2): compiled vs node-by-node interpreter, fwd+bwd, batch 256.

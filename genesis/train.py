@@ -403,6 +403,9 @@ def _run(arch, splits, seed, budget, dev, final, augment, progress, batch, start
     cfg = arch.train
     cx = count_complexity(arch)
     if dev.type == "cuda":
+        # a fresh process (a search worker) has not initialised CUDA yet, and the memory-stats
+        # calls fail with "Invalid device argument" until something has
+        torch.cuda.init()
         torch.cuda.reset_peak_memory_stats(dev)
     if final:
         train_x = torch.cat([splits.train_x, splits.val_x])

@@ -171,3 +171,14 @@ def test_a_task_trains_under_its_epochs_seconds_and_time_limit(
     assert json.loads(json.dumps(task)) == task  # plain data
     assert evaluate_task(task)["status"] == "error"
     assert budgets == [expected]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+def test_a_fresh_worker_trains_on_its_gpu(tmp_path):
+    """A worker's first CUDA call is the trainer's: it must initialise CUDA itself."""
+    task = make_task(_archs(1)[0], 0, ProxyConfig(subset=512, val_size=256), epochs=1.0)
+    with LocalExecutor(workers=1, devices=["cuda:0"]) as executor:
+        got = _collect(executor, [(0, task)])
+    assert got[0]["status"] == "ok", got[0].get("error")
+    assert got[0]["device"] == "cuda:0" and got[0]["peak_memory_bytes"] > 0

@@ -497,6 +497,8 @@ class Search:
         elapsed = time.perf_counter() - start
         rate = elapsed / max(1, state["trained"])
         left = max(0, self.budget - state["trained"]) * rate
+        if self.cfg.search.time_budget is not None:  # the clock ends the search first
+            left = min(left, max(0.0, self.cfg.search.time_budget - elapsed))
         row = {
             "generation": gen,
             "evaluations": len(archive),

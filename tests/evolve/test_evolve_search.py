@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import Counter
 
 import deap.creator
@@ -328,18 +329,32 @@ def test_a_parameter_budget_is_never_trained_over_and_still_spends_the_budget(tm
     assert all(ind.result["params"] <= max_params for ind in outcome.front)
 
 
-def test_a_time_budget_stops_before_a_generation_that_would_overrun_it(tmp_path):
-    # 2 evaluations of 0.1 s a generation, one after the other: about 0.2 s a generation, so
-    # after 3 generations (0.6 s) a 4th would end past 0.7 s
-    cfg = _cfg(population=2, generations=20, budget_evals=None, max_macs=None, time_budget=0.7)
-    cfg = cfg.with_overrides(proxy={"synthetic_seconds": 0.1})
-    outcome, lines = _search(cfg, tmp_path / "run", InlineExecutor())
+def test_a_time_budget_stops_before_a_generation_that_would_overrun_it(tmp_path, monkeypatch):
+    # a clock that only evaluations move, 10 s each, 2 a generation: after 3 generations (60 s)
+    # a 4th would end at 80 s, past the budget of 70 s
+    import types
+
+    import evolve.search
+
+    clock = {"now": 0.0}
+    fake = types.SimpleNamespace(perf_counter=lambda: clock["now"], time=time.time)
+    monkeypatch.setattr(evolve.search, "time", fake)
+
+    class Timed(InlineExecutor):
+        def run(self, tasks, on_result):
+            for key, task in tasks:
+                clock["now"] += 10.0
+                super().run([(key, task)], on_result)
+
+    cfg = _cfg(population=2, generations=20, budget_evals=None, max_macs=None, time_budget=70.0)
+    outcome, lines = _search(cfg, tmp_path / "run", Timed())
     assert outcome.trained == 6
-    assert any(
-        line.startswith("time budget of 0s spent after 0s: no generation 3") for line in lines
-    )
+    assert "time budget of 1m10s spent after 1m00s: no generation 3; stopping the search" in lines
+    # the time left is the budget's, not the 400 s that 40 more evaluations would take
+    left = [line.split(", ")[-1] for line in lines if line.startswith("gen ")]
+    assert left == ["~50s left", "~30s left", "~10s left"]
     state = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert state["status"] == "finished" and state["search_seconds"] < 0.7
+    assert state["status"] == "finished" and state["search_seconds"] == 60.0
     assert len(json.loads((tmp_path / "run" / "final.json").read_text())) == 2
 
 

@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
-from visualize.plots import _save, front_points  # noqa: E402
+from visualize.plots import front_points, save_figure  # noqa: E402
 from visualize.runs import RunData  # noqa: E402
 
 __all__ = ["STRATEGY_COLORS", "summarize_run", "comparison_plot"]
@@ -127,4 +127,4 @@ def comparison_plot(
         ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    return _save(fig, out)
+    return save_figure(fig, out)

@@ -18,7 +18,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 from graphs import graph_stats  # noqa: E402
 from visualize.runs import RunData  # noqa: E402
 
-__all__ = ["pareto_plot", "progress_plot", "stats_plot", "lineage_graph", "front_points"]
+__all__ = [
+    "pareto_plot",
+    "progress_plot",
+    "stats_plot",
+    "lineage_graph",
+    "front_points",
+    "save_figure",
+]
 
 
 def front_points(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
@@ -31,7 +38,8 @@ def front_points(points: list[tuple[float, float, str]]) -> list[tuple[float, fl
     return front
 
 
-def _save(fig, out: str | os.PathLike) -> Path:
+def save_figure(fig, out: str | os.PathLike) -> Path:
+    """Write ``fig`` to ``out`` (format by extension), creating its folder; close it."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110, bbox_inches="tight")
@@ -94,7 +102,7 @@ def pareto_plot(
     ax.set_ylabel("validation accuracy (proxy)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="lower right")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def progress_plot(run: RunData, out: str | os.PathLike) -> Path | None:
@@ -115,7 +123,7 @@ def progress_plot(run: RunData, out: str | os.PathLike) -> Path | None:
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def stats_plot(run: RunData, out: str | os.PathLike) -> Path | None:
@@ -151,7 +159,7 @@ def stats_plot(run: RunData, out: str | os.PathLike) -> Path | None:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("validation accuracy")
     fig.tight_layout()
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def lineage_graph(run: RunData, h: str, max_nodes: int = 60):

@@ -359,16 +359,10 @@ class Search:
 
     def _parents(self, population: list[Individual], rng: random.Random) -> list[Individual]:
         s = self.cfg.search
-        if s.strategy == "nsga2" and s.diversity == "crowding":
-            pool = tools.selNSGA2(list(population), len(population))  # assigns crowding distance
-            return [
-                _dcd_tournament(rng.choice(pool), rng.choice(pool), rng) for _ in range(len(pool))
-            ]
-        if s.strategy == "nsga2":  # assigns rank and hypervolume contribution
-            pool = sel_nsga2_hypervolume(list(population), len(population), s.ref_macs)
-            return [
-                _hv_tournament(rng.choice(pool), rng.choice(pool), rng) for _ in range(len(pool))
-            ]
+        if s.strategy == "nsga2":  # the sort assigns what the tournament compares
+            pool = self._nsga2_survivors(list(population), len(population))
+            duel = _dcd_tournament if s.diversity == "crowding" else _hv_tournament
+            return [duel(rng.choice(pool), rng.choice(pool), rng) for _ in range(len(pool))]
         return [
             max(rng.sample(population, min(3, len(population))), key=lambda i: i.fitness.values)
             for _ in range(len(population))
@@ -385,6 +379,15 @@ class Search:
                 "crossover",
             )
         return self.space.mutate(a.arch, rng), (a.hash,), "mutation"
+
+    def _nsga2_survivors(self, individuals: list[Individual], k: int) -> list[Individual]:
+        """NSGA-II's elitist selection of ``k``: by rank, then crowding distance (DEAP's
+        ``selNSGA2``, which sets ``fitness.crowding_dist``) or hypervolume contribution (which
+        sets ``fitness.rank`` and ``fitness.contribution``)."""
+        s = self.cfg.search
+        if s.diversity == "crowding":
+            return tools.selNSGA2(individuals, k)
+        return sel_nsga2_hypervolume(individuals, k, s.ref_macs)
 
     def _aging_child(self, population: list[Individual], rng: random.Random):
         sample = rng.sample(population, self.cfg.search.sample_size)
@@ -461,10 +464,8 @@ class Search:
             return population + new
         if gen == 0:
             return new
-        if s.strategy == "nsga2" and s.diversity == "crowding":
-            return tools.selNSGA2(population + new, s.population)
         if s.strategy == "nsga2":
-            return sel_nsga2_hypervolume(population + new, s.population, s.ref_macs)
+            return self._nsga2_survivors(population + new, s.population)
         if s.strategy == "constrained":
             return tools.selBest(population + new, s.population)
         merged = population + new  # regularized: the oldest leave

@@ -81,6 +81,7 @@ def main() -> None:
         flush=True,
     )
     rows: dict[str, list[dict]] = {s: [] for s in args.strategies}
+    runs = []  # every run folder, read once
     for seed in range(args.seeds):
         for strategy in args.strategies:
             cfg = EvolveConfig().with_overrides(
@@ -97,7 +98,8 @@ def main() -> None:
             )
             out = root / f"{strategy}-seed{seed}"
             wall = run_one(cfg, out)
-            r = summarize_run(read_run(out), args.target_macs)
+            runs.append(read_run(out))
+            r = summarize_run(runs[-1], args.target_macs)
             rows[strategy].append(r)
             print(
                 f"{strategy:>12} seed {seed}: HV {r['hypervolume']:.4f}, best val acc "
@@ -121,13 +123,7 @@ def main() -> None:
         print(f"HV ratio nsga2 / random: {means['nsga2'] / means['random']:.3f} (target >= 1.05)")
     # The ceiling: the front of every evaluation of every run above, pooled. No run of one
     # budget can pass it by much, so it says how much room the proxy leaves above random.
-    pooled = [
-        p[:2]
-        for k in range(args.seeds)
-        for s in rows
-        for p in read_run(root / f"{s}-seed{k}").points()
-        if p[0] > 0
-    ]
+    pooled = [p[:2] for run in runs for p in run.points() if p[0] > 0]
     ceiling = hypervolume(pooled, EvolveConfig().search.ref_macs)
     shares = ", ".join(f"{s} {means[s] / ceiling:.1%}" for s in rows)
     print(
@@ -135,7 +131,6 @@ def main() -> None:
         f"each strategy's mean HV as a share of it: {shares}"
     )
     if args.plot:
-        runs = [read_run(root / f"{s}-seed{k}") for k in range(args.seeds) for s in rows]
         print(f"plot: {comparison_plot(runs, args.plot, args.target_macs)}")
     sys.stdout.flush()
 

@@ -1,0 +1,91 @@
+"""Characterization of every architecture strategy: what a fixed-seed search evaluates and finds.
+
+Pinned before the search was redesigned (strategies as registered parts) and kept unchanged
+since: each strategy runs through the CLI's own entry point on the deterministic ``synthetic``
+fitness (seed 3, population 8, 5 generations), and the exact multiset of trained (MACs, params)
+and the Pareto front (validation accuracy, MACs, params) must equal those in
+``characterization.json``. A change to proposing, selection, budgets, caching or resumption
+that alters any search shows here.
+
+Regenerate the file only for an intended change of behaviour, and say so in the commit:
+``python tests/evolve/test_characterization.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from genesis.cli import main
+
+EXPECTED = Path(__file__).with_name("characterization.json")
+
+#: Strategy -> its extra flags (constrained with a hard MAC cap, as the issue pinned it).
+CASES = {
+    "nsga2": [],
+    "constrained": ["--max-macs", "3e6"],
+    "regularized": [],
+    "random": [],
+    "rl": [],
+}
+
+
+def observe(strategy: str, out: Path) -> dict:
+    """Run one strategy's search into ``out``; what it evaluated and the front it found."""
+    argv = [
+        "evolve",
+        "--strategy",
+        strategy,
+        *CASES[strategy],
+        "--population",
+        "8",
+        "--generations",
+        "5",
+        "--seed",
+        "3",
+        "--fitness",
+        "synthetic",
+        "--final-top-k",
+        "0",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    entries = [
+        json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines() if line
+    ]
+    trained = Counter(
+        (e["result"]["macs"], e["result"]["params"]) for e in entries if e["kind"] == "train"
+    )
+    front = [
+        [p["accuracy"], p["macs"], p["params"]]
+        for p in json.loads((out / "pareto.json").read_text())
+    ]
+    return {
+        "trained": sorted([m, p, n] for (m, p), n in trained.items()),
+        "kinds": dict(sorted(Counter(e["kind"] for e in entries).items())),
+        "front": front,
+    }
+
+
+@pytest.mark.parametrize("strategy", sorted(CASES))
+def test_search_is_unchanged(strategy, tmp_path):
+    expected = json.loads(EXPECTED.read_text())[strategy]
+    got = observe(strategy, tmp_path / strategy)
+    assert sum(n for _, _, n in got["trained"]) == 48  # population x (generations + 1)
+    assert got == expected
+
+
+if __name__ == "__main__":  # regenerate (an intended change of behaviour only)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = {s: observe(s, Path(tmp) / s) for s in sorted(CASES)}
+    EXPECTED.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {EXPECTED}", file=sys.stderr)

@@ -31,11 +31,12 @@ from pathlib import Path
 
 import torch
 
-from evolve.config import ARCH_STRATEGIES, EvolveConfig
+from evolve.config import EvolveConfig, load_config
 from evolve.executors import make_executor
 from evolve.fitness import hypervolume
-from evolve.runfolder import RunFolder
 from evolve.search import Search
+from evolve.strategies import strategy_names
+from genesis.runfolder import RunFolder
 from visualize import comparison_plot, read_run, summarize_run
 
 #: Strategies that search under the MAC target (given to them as a hard budget).
@@ -48,7 +49,7 @@ def run_one(cfg: EvolveConfig, out: Path) -> float:
         return 0.0
     folder = RunFolder(out)
     if out.exists():  # killed earlier: resume it with its own config
-        cfg = folder.open()
+        cfg = load_config(folder.check())
     else:
         folder.create(cfg)
     t = time.perf_counter()
@@ -62,7 +63,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=24, help="trained evaluations per run")
     parser.add_argument("--population", type=int, default=6)
-    parser.add_argument("--strategies", nargs="+", default=list(ARCH_STRATEGIES))
+    parser.add_argument("--strategies", nargs="+", default=list(strategy_names("architectures")))
     parser.add_argument("--target-macs", type=float, default=2e6, help="MAC target")
     parser.add_argument("--subset", type=int, default=3000, help="proxy training examples")
     parser.add_argument("--epochs", type=float, default=2.0, help="proxy epochs")

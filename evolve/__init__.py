@@ -1,48 +1,52 @@
-"""The search: DEAP strategies over accuracy x MACs, run folders, executors, tuning.
+"""The search: strategies over accuracy x MACs, the loop, executors, the final step, tuning.
 
-``evolve`` builds on :mod:`genesis` (genomes, training) and :mod:`graphs` (variation); its
-toolboxes and fitness classes are built per run, never at import time.
+``evolve`` builds on :mod:`genesis` (genomes, training, run folders) and :mod:`graphs`
+(variation). Strategies are registered parts (:mod:`evolve.strategies`); their DEAP toolboxes
+and fitness classes are built per run, never at import time. Names are imported on first use
+(PEP 562), so ``import evolve.config`` alone pulls in neither deap nor torch.
 """
 
-from evolve.config import (
-    ARCH_STRATEGIES,
-    STRATEGIES,
-    EvolveConfig,
-    ExecutionConfig,
-    FinalConfig,
-    ProxyConfig,
-    SearchConfig,
-    dump_config,
-    load_config,
-)
-from evolve.executors import LocalExecutor, RayExecutor, make_executor
-from evolve.fitness import constrained_score, hypervolume, pareto_front
-from evolve.runfolder import RunFolder
-from evolve.search import Search, SearchOutcome
-from evolve.space import SearchSpace, SpaceConfig
-from evolve.tune import HyperSpace, TuneConfig
+from __future__ import annotations
 
-__all__ = [
-    "ARCH_STRATEGIES",
-    "STRATEGIES",
-    "EvolveConfig",
-    "ExecutionConfig",
-    "FinalConfig",
-    "HyperSpace",
-    "LocalExecutor",
-    "ProxyConfig",
-    "RayExecutor",
-    "RunFolder",
-    "Search",
-    "SearchConfig",
-    "SearchOutcome",
-    "SearchSpace",
-    "SpaceConfig",
-    "TuneConfig",
-    "constrained_score",
-    "dump_config",
-    "hypervolume",
-    "load_config",
-    "make_executor",
-    "pareto_front",
-]
+import importlib
+
+_EXPORTS = {
+    "EvolveConfig": "evolve.config",
+    "ExecutionConfig": "evolve.config",
+    "FinalConfig": "evolve.config",
+    "ProxyConfig": "evolve.config",
+    "SearchConfig": "evolve.config",
+    "dump_config": "evolve.config",
+    "load_config": "evolve.config",
+    "LocalExecutor": "evolve.executors",
+    "RayExecutor": "evolve.executors",
+    "make_executor": "evolve.executors",
+    "constrained_score": "evolve.fitness",
+    "hypervolume": "evolve.fitness",
+    "pareto_front": "evolve.fitness",
+    "run_final": "evolve.final",
+    "select_final": "evolve.final",
+    "Search": "evolve.search",
+    "SearchOutcome": "evolve.search",
+    "SearchState": "evolve.search",
+    "SearchSpace": "evolve.space",
+    "SpaceConfig": "evolve.space",
+    "Strategy": "evolve.strategies",
+    "get_strategy": "evolve.strategies",
+    "register_strategy": "evolve.strategies",
+    "strategy_names": "evolve.strategies",
+    "HyperSpace": "evolve.tune",
+    "TuneConfig": "evolve.tune",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'evolve' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

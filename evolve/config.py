@@ -37,9 +37,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
-    "ARCH_STRATEGIES",
     "DIVERSITY",
-    "STRATEGIES",
     "SearchConfig",
     "ProxyConfig",
     "FinalConfig",
@@ -52,13 +50,9 @@ __all__ = [
 #: How a TOML file spells None (TOML has no null), e.g. ``subset = "none"`` for all examples.
 NONE = "none"
 
-#: Search strategies, all with the same budget semantics (trained evaluations).
-STRATEGIES = ("nsga2", "constrained", "regularized", "random", "rl", "grid")
 #: nsga2's second criterion after Pareto rank: each member's exclusive hypervolume contribution
 #: against the run's reference point (SMS-EMOA), or DEAP's crowding distance (classic NSGA-II).
 DIVERSITY = ("hypervolume", "crowding")
-#: The strategies of ``genesis evolve`` (``grid`` searches hyperparameters: ``genesis tune``).
-ARCH_STRATEGIES = ("nsga2", "constrained", "regularized", "random", "rl")
 
 
 def _positive(owner: str, name: str, value: Any, integer: bool = True, allow_none=False) -> None:
@@ -79,7 +73,7 @@ def _positive(owner: str, name: str, value: Any, integer: bool = True, allow_non
 class SearchConfig:
     """The search strategy and its budget."""
 
-    strategy: str = "nsga2"  # nsga2 | constrained | regularized | random
+    strategy: str = "nsga2"  # a registered strategy (evolve.strategies.strategy_names())
     population: int = 6  # individuals kept (regularized: the aging population)
     generations: int = 2  # generations after the initial population
     budget_evals: int | None = None  # trained evaluations; default population * (generations + 1)
@@ -97,10 +91,9 @@ class SearchConfig:
     seed: int = 0  # seeds everything the search draws
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise GenesisError(
-                f"search strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"
-            )
+        from evolve.strategies import get_strategy
+
+        strategy = get_strategy(self.strategy)  # an unknown name raises, listing the known ones
         _positive("search", "population", self.population)
         if self.population < 2:
             raise GenesisError(f"search population must be at least 2, got {self.population}")
@@ -119,11 +112,6 @@ class SearchConfig:
         _positive("search", "target_macs", self.target_macs, integer=False, allow_none=True)
         _positive("search", "ref_macs", self.ref_macs, integer=False)
         _positive("search", "sample_size", self.sample_size)
-        if self.strategy == "regularized" and self.sample_size > self.population:
-            raise GenesisError(
-                f"search sample_size must not exceed population, got {self.sample_size} > "
-                f"{self.population}"
-            )
         if self.diversity not in DIVERSITY:
             raise GenesisError(
                 f"search diversity must be one of {', '.join(DIVERSITY)}, got {self.diversity!r}"
@@ -132,10 +120,9 @@ class SearchConfig:
             raise GenesisError(
                 f"search crossover_prob must be in [0, 1], got {self.crossover_prob}"
             )
-        if self.strategy == "constrained" and self.max_macs is None and self.target_macs is None:
-            raise GenesisError("strategy constrained needs max_macs (hard) or target_macs (soft)")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise GenesisError(f"search seed must be an integer, got {self.seed!r}")
+        strategy.check(self)  # the strategy's own rules
 
     @property
     def evaluations(self) -> int:
@@ -219,13 +206,15 @@ class EvolveConfig:
     tune: TuneConfig = field(default_factory=TuneConfig)
 
     def __post_init__(self) -> None:
-        tuning = bool(self.tune.architecture)
-        if self.search.strategy == "grid" and not tuning:
-            raise GenesisError("strategy grid searches hyperparameters: use genesis tune")
-        if tuning and self.search.strategy not in ("grid", "random"):
-            raise GenesisError(
-                f"tuning hyperparameters takes method grid or random, got {self.search.strategy!r}"
-            )
+        from evolve.strategies import get_strategy, strategy_names
+
+        name = self.search.strategy
+        spaces = get_strategy(name).spaces
+        if self.tune.architecture and "hyperparameters" not in spaces:
+            methods = " or ".join(sorted(strategy_names("hyperparameters")))
+            raise GenesisError(f"tuning hyperparameters takes method {methods}, got {name!r}")
+        if not self.tune.architecture and "architectures" not in spaces:
+            raise GenesisError(f"strategy {name} searches hyperparameters: use genesis tune")
 
     def with_overrides(self, **sections: dict[str, Any]) -> EvolveConfig:
         """A copy with some fields of some sections replaced (``None`` values are ignored)."""
@@ -237,6 +226,10 @@ class EvolveConfig:
                     type(getattr(self, name)), name, {**asdict(getattr(self, name)), **values}
                 )
         return replace(self, **changed)
+
+    def to_toml(self) -> str:
+        """TOML text that :func:`load_config` reads back to an equal config."""
+        return dump_config(self)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Plain data, one table per section."""

@@ -1,47 +1,73 @@
 """The evaluation of one candidate: the function every executor runs, in any process.
 
-A task is plain data (the architecture as JSON, a seed, the proxy settings), and so is the
-record that comes back, so it crosses process and machine boundaries unchanged and the result
-depends on nothing but the task: the same task gives the same record on any executor (exactly
-so for the ``synthetic`` fitness and for CPU training).
+A task is plain data (the architecture as JSON, its MACs and params counted once by the
+search, a seed, the proxy settings), and so is the record that comes back, so it crosses
+process and machine boundaries unchanged and the result depends on nothing but the task: the
+same task gives the same record on any executor (exactly so for the ``synthetic`` fitness and
+for CPU training).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
 from evolve.config import ProxyConfig
 from genesis import Architecture
 from genesis.complexity import count_complexity
+from genesis.record import TrainResult
+from genesis.runfolder import atomic_write
 
-__all__ = ["make_task", "evaluate_task", "synthetic_record"]
+__all__ = ["make_task", "evaluate_task", "synthetic_accuracy", "synthetic_record"]
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """MACs and params counted where the task was made (the trainer's ``complexity``)."""
+
+    macs: int
+    params: int
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
 
 
 def make_task(
-    arch: Architecture,
+    arch: Architecture | str,
     seed: int,
     proxy: ProxyConfig,
     *,
+    complexity: tuple[int, int] | None = None,
     final: bool = False,
     epochs: float | None = None,
     seconds: float | None = None,
     weights_path: str | None = None,
     onnx_path: str | None = None,
 ) -> dict[str, Any]:
-    """The plain-data task for :func:`evaluate_task`."""
+    """The plain-data task for :func:`evaluate_task`.
+
+    ``arch`` is the architecture or its JSON (a search serializes each candidate once);
+    ``complexity`` its (MACs, params) when already counted. ``epochs`` defaults to the proxy's
+    for a search task; None (a final task, a tuning run's proxy) means the architecture's own,
+    which the trainer resolves.
+    """
+    text = arch if isinstance(arch, str) else arch.to_json()
+    if complexity is None:
+        cx = count_complexity(Architecture.from_json(text) if isinstance(arch, str) else arch)
+        complexity = (cx.macs, cx.params)
     return {
-        "arch": arch.to_json(indent=None),
+        "arch": text,
+        "macs": complexity[0],
+        "params": complexity[1],
         "seed": seed,
         "proxy": asdict(proxy),
         "final": final,
-        # None: the architecture's own epochs (hyperparameter tuning searches them)
-        "epochs": next(e for e in (epochs, proxy.epochs, arch.train.epochs) if e is not None),
+        "epochs": epochs if epochs is not None or final else proxy.epochs,
         "seconds": seconds,  # wall-clock budget of the training (None: epochs alone)
         "weights_path": weights_path,
         "onnx_path": onnx_path,
@@ -57,52 +83,44 @@ def _splits(dataset: str, val_size: int | None, split_seed: int, subset: int | N
     )
 
 
-def synthetic_record(arch: Architecture, seed: int) -> dict[str, Any]:
-    """A deterministic stand-in for training: accuracy rises with MACs, plus hash-seeded noise.
+def synthetic_accuracy(arch: Architecture, macs: int, seed: int) -> float:
+    """A deterministic stand-in for trained accuracy: it rises with MACs, plus hash-seeded noise.
 
     For testing the search machinery (resume, executors, selection) quickly and exactly; it
     says nothing about real accuracy.
     """
-    cx = count_complexity(arch)
     from genesis import architecture_hash  # noise keyed on what is trained, not on provenance
 
     digest = hashlib.sha256(f"{architecture_hash(arch)}|{seed}".encode()).digest()
     noise = int.from_bytes(digest[:4], "big") / 2**32
-    acc = 0.5 + 0.4 * (1 - math.exp(-cx.macs / 4e6)) + 0.08 * (noise - 0.5)
-    return {
-        "status": "ok",
-        "split": "val",
-        "accuracy": round(acc, 6),
-        "val_accuracy": round(acc, 6),
-        "test_accuracy": None,
-        "macs": cx.macs,
-        "flops": cx.flops,
-        "params": cx.params,
-        "seed": seed,
-        "epochs": 0.0,
-        "batch_size": arch.train.batch_size,
-        "train_seconds": 0.0,
-        "samples_per_second": 0.0,
-        "peak_memory_bytes": 0,
-        "device": "none",
-        "final_loss": None,
-        "error": None,
-        "history": [],
-    }
+    return round(0.5 + 0.4 * (1 - math.exp(-macs / 4e6)) + 0.08 * (noise - 0.5), 6)
+
+
+def synthetic_record(
+    arch: Architecture, seed: int, complexity: tuple[int, int] | None = None, final: bool = False
+) -> dict[str, Any]:
+    """The record of the ``synthetic`` fitness: :func:`synthetic_accuracy` as a
+    :meth:`~genesis.record.TrainResult.synthetic` record."""
+    if complexity is None:
+        cx = count_complexity(arch)
+        complexity = (cx.macs, cx.params)
+    macs, params = complexity
+    acc = synthetic_accuracy(arch, macs, seed)
+    return TrainResult.synthetic(
+        macs, params, acc, seed=seed, batch_size=arch.train.batch_size, final=final
+    ).to_dict()
 
 
 def evaluate_task(task: dict[str, Any], device: str | None = None) -> dict[str, Any]:
     """Evaluate one task; never raises for a bad candidate (the record's status says)."""
     from genesis.train import Budget, train_architecture
 
-    arch = Architecture.from_json(task["arch"])
+    arch = Architecture.from_json(task["arch"])  # the one parse (and validation) of the task
+    counted = _Counted(task["macs"], task["params"])
     proxy = ProxyConfig(**task["proxy"])
     if proxy.fitness == "synthetic":
         time.sleep(proxy.synthetic_seconds)
-        record = synthetic_record(arch, task["seed"])
-        if task["final"]:
-            record.update(split="test", test_accuracy=record["accuracy"], val_accuracy=None)
-        return record
+        return synthetic_record(arch, task["seed"], (counted.macs, counted.params), task["final"])
     splits = _splits(
         proxy.dataset, proxy.val_size, proxy.split_seed, None if task["final"] else proxy.subset
     )
@@ -119,15 +137,17 @@ def evaluate_task(task: dict[str, Any], device: str | None = None) -> dict[str, 
         device=device or proxy.device,
         final=task["final"],
         return_model=True,
+        complexity=counted,
     )
     record = result.to_dict()
     if model is not None and task.get("weights_path"):
+        import io
+
         import torch
 
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        tmp = f"{task['weights_path']}.tmp{os.getpid()}"
-        torch.save(state, tmp)
-        os.replace(tmp, task["weights_path"])
+        buf = io.BytesIO()
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+        atomic_write(task["weights_path"], buf.getvalue())
         if task.get("onnx_path"):
             from genesis.export import export_onnx
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -24,8 +25,8 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from evolve.evaluate import evaluate_task
-from genesis import Architecture, GenesisError
-from genesis.train import failed_result
+from genesis import GenesisError
+from genesis.record import TrainResult
 
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "make_executor", "failure_record"]
 
@@ -34,10 +35,17 @@ OnResult = Callable[[Any, dict[str, Any]], None]
 
 
 def failure_record(task: Task, status: str, message: str) -> dict[str, Any]:
-    """The record of a candidate whose evaluation did not come back."""
-    arch = Architecture.from_json(task["arch"])
-    final = bool(task.get("final"))
-    return failed_result(arch, status, message, seed=task["seed"], final=final).to_dict()
+    """The record of a candidate whose evaluation did not come back (from the task alone)."""
+    batch = json.loads(task["arch"])["train"]["batch_size"]
+    return TrainResult.failed(
+        task["macs"],
+        task["params"],
+        status,
+        message,
+        seed=task["seed"],
+        batch_size=batch,
+        final=bool(task.get("final")),
+    ).to_dict()
 
 
 def _gpu_count() -> int:

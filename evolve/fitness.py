@@ -1,9 +1,9 @@
-"""FLOP-aware fitness: objectives, the constrained score, Pareto fronts and hypervolume.
+"""FLOP-aware fitness: DEAP fitness classes, the constrained score, hypervolume, selection.
 
 Individuals carry a DEAP fitness built per run (no ``deap.creator`` global state). Objectives
-are (validation accuracy, MACs): accuracy maximised, MACs minimised. A failed candidate
-(diverged, oom, timeout, error) scores accuracy 0 and keeps its MACs, so it is dominated by any
-working one and never wins.
+(:func:`genesis.runfolder.objectives`) are (validation accuracy, MACs): accuracy maximised,
+MACs minimised. A failed candidate (diverged, oom, timeout, error) scores accuracy 0 and keeps
+its MACs, so it is dominated by any working one and never wins.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 from deap import base, tools
 from deap.benchmarks.tools import hypervolume as deap_hypervolume
 
-from genesis import Architecture
+from genesis import Architecture, runfolder
+from genesis.runfolder import objectives
 
 __all__ = [
     "Individual",
@@ -43,14 +44,9 @@ class Individual:
     fitness: base.Fitness
     result: dict[str, Any] = field(default_factory=dict)  # the evaluation record
     parents: tuple[str, ...] = ()  # hashes of its parents
-    origin: str = "sample"  # sample | mutation | crossover
+    origin: str = "sample"  # sample | mutation | crossover | controller | grid
     born: int = 0  # evaluation counter when it was made (aging evolution)
-
-
-def objectives(result: dict[str, Any]) -> tuple[float, float]:
-    """(accuracy, MACs) of an evaluation record; failures score accuracy 0."""
-    acc = result.get("accuracy") if result.get("status") == "ok" else None
-    return (float(acc) if acc is not None else 0.0, float(result["macs"]))
+    text: str = ""  # its JSON, as serialized once when it was proposed
 
 
 def constrained_score(
@@ -72,11 +68,9 @@ def constrained_score(
 
 
 def pareto_front(individuals: list[Individual]) -> list[Individual]:
-    """The non-dominated individuals (DEAP's ``sortNondominated``), by increasing MACs."""
-    if not individuals:
-        return []
-    first = tools.sortNondominated(individuals, len(individuals), first_front_only=True)[0]
-    return sorted(first, key=lambda ind: (ind.fitness.values[1], -ind.fitness.values[0]))
+    """The non-dominated individuals over their (accuracy, MACs) fitness, by increasing MACs
+    (:func:`genesis.runfolder.pareto_front`)."""
+    return runfolder.pareto_front(individuals, key=lambda ind: tuple(ind.fitness.values[:2]))
 
 
 def hypervolume(points: list[tuple[float, float]], ref_macs: float) -> float:

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from evolve.config import ARCH_STRATEGIES
 from genesis.complexity import count_complexity, format_count
 from genesis.fingerprint import architecture_hash
 from genesis.genome import Architecture, load_architecture, save_architecture
@@ -55,6 +54,17 @@ def _param(text: str) -> tuple[str, Any]:
     except json.JSONDecodeError:
         value = raw  # a bare string, e.g. initial=star
     return key, value
+
+
+def _strategy(text: str) -> str:
+    """An architecture strategy's name (the registry is read only when the flag is given)."""
+    from evolve.strategies import strategy_names
+
+    names = strategy_names("architectures")
+    if text not in names:
+        choices = ", ".join(repr(n) for n in names)
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {choices})")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--config", metavar="FILE.toml", help="configuration file")
     ev.add_argument(
         "--strategy",
-        choices=ARCH_STRATEGIES,
+        type=_strategy,
         help="nsga2 (default), constrained, regularized (aging evolution), rl (a learned "
         "controller) or random (the baseline)",
     )
@@ -530,7 +540,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_tune(args: argparse.Namespace) -> int:
     """``genesis tune``: grid or random search of one architecture's hyperparameters."""
     from evolve.config import EvolveConfig, load_config
-    from evolve.runfolder import RunFolder
+    from genesis.runfolder import RunFolder
 
     execution = {"workers": args.workers, "executor": args.executor, "address": args.address}
     if args.resume:
@@ -553,7 +563,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
                 "architecture; give only the run folder (and execution flags)"
             )
         folder = RunFolder(args.resume)
-        cfg = folder.open().with_overrides(execution=execution)
+        cfg = load_config(folder.check()).with_overrides(execution=execution)
         if not cfg.tune.architecture:
             raise GenesisError(
                 f"{args.resume!r} is not a tuning run; resume it with genesis evolve --resume"
@@ -714,7 +724,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_evolve(args: argparse.Namespace) -> int:
     """``genesis evolve``: run or resume a search, then the final retraining."""
     from evolve.config import EvolveConfig, load_config
-    from evolve.runfolder import RunFolder
+    from genesis.runfolder import RunFolder
 
     overrides = {
         "search": {
@@ -744,7 +754,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     }
     if args.resume:
         folder = RunFolder(args.resume)
-        cfg = folder.open()
+        cfg = load_config(folder.check())
         given = sorted(
             f"{t}.{k}"
             for t, v in overrides.items()

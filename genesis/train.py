@@ -29,7 +29,7 @@ import math
 import resource
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -38,9 +38,10 @@ from torch import nn
 from tqdm import tqdm
 
 from genesis.compiler import compile_architecture
-from genesis.complexity import count_complexity
+from genesis.complexity import ArchComplexity, count_complexity
 from genesis.data import Splits
 from genesis.genome import Architecture, TrainConfig
+from genesis.record import STATUSES, TrainResult
 from graphs import GenesisError
 
 __all__ = [
@@ -53,9 +54,6 @@ __all__ = [
     "evaluate",
     "lr_at",
 ]
-
-#: Every status a result can have.
-STATUSES = ("ok", "diverged", "oom", "timeout", "error")
 
 
 @dataclass(frozen=True)
@@ -71,34 +69,6 @@ class Budget:
             value = getattr(self, name)
             if value is not None and (not math.isfinite(value) or value <= 0):
                 raise GenesisError(f"budget {name} must be a positive number, got {value!r}")
-
-
-@dataclass
-class TrainResult:
-    """The record of one training run. ``accuracy`` is measured on ``split``."""
-
-    status: str  # one of STATUSES
-    split: str  # "val" (search) or "test" (final evaluation)
-    accuracy: float | None  # top-1 accuracy on `split`; None when training failed
-    val_accuracy: float | None  # on the validation split (None in a final run: it was trained on)
-    test_accuracy: float | None  # on the official test set, final runs only
-    macs: int  # multiply-adds per example (convolutions and linear layers)
-    flops: int  # 2 * macs
-    params: int  # trainable parameters
-    seed: int  # weight init, shuffling and augmentation
-    epochs: float  # epochs completed
-    batch_size: int  # the batch actually used (halved after an out-of-memory retry)
-    train_seconds: float  # wall time of training (evaluation excluded)
-    samples_per_second: float  # training examples per second
-    peak_memory_bytes: int  # CUDA: peak allocated; CPU: peak resident set of the process
-    device: str  # where it ran
-    final_loss: float | None = None  # mean training loss of the last epoch
-    error: str | None = None  # what went wrong, one line, for a status other than ok
-    history: list[dict[str, float]] = field(default_factory=list)  # per-epoch loss and lr
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
 
 
 def resolve_device(device: str | None = None) -> torch.device:
@@ -277,6 +247,7 @@ def train_architecture(
     augment: bool = True,
     progress: bool = False,
     return_model: bool = False,
+    complexity: ArchComplexity | None = None,
 ) -> TrainResult | tuple[TrainResult, nn.Module | None]:
     """Train ``arch`` on ``splits`` and measure it; faults become a status, never an exception.
 
@@ -300,6 +271,9 @@ def train_architecture(
         Show a progress bar on stderr.
     return_model : bool
         Also return the trained model (None when training failed).
+    complexity : ArchComplexity, optional
+        ``arch``'s MACs and params when the caller counted them already (a search counts each
+        candidate once); counted here otherwise.
 
     Returns
     -------
@@ -323,14 +297,15 @@ def train_architecture(
             f"dataset {splits.dataset.name!r} has {splits.dataset.num_classes} classes, the "
             f"architecture only {arch.num_classes}"
         )
-    count_complexity(arch)  # refuses an architecture that cannot work, before any training
+    # counting refuses an architecture that cannot work, before any training
+    cx = complexity or count_complexity(arch)
     batch = arch.train.batch_size
     started = time.perf_counter()
     attempt_error = None
     for attempt in range(2):
         try:
             result, model = _run(
-                arch, splits, seed, budget, dev, final, augment, progress, batch, started
+                arch, cx, splits, seed, budget, dev, final, augment, progress, batch, started
             )
             if attempt_error:
                 result.error = attempt_error
@@ -352,6 +327,7 @@ def train_architecture(
                 final=final,
                 batch_size=batch,
                 device=dev,
+                complexity=cx,
                 peak_memory_bytes=_peak_memory(dev),
             )
             return (result, None) if return_model else result
@@ -373,35 +349,27 @@ def failed_result(
     final: bool = False,
     batch_size: int | None = None,
     device: str | torch.device = "",
+    complexity: ArchComplexity | None = None,
     **extra: Any,
 ) -> TrainResult:
-    """The record of a candidate that produced no trained model (``status`` other than ok)."""
-    cx = count_complexity(arch)
-    fields: dict[str, Any] = dict(
-        status=status,
-        split="test" if final else "val",
-        accuracy=None,
-        val_accuracy=None,
-        test_accuracy=None,
-        macs=cx.macs,
-        flops=cx.flops,
-        params=cx.params,
+    """The record of ``arch`` when it produced no trained model (:meth:`TrainResult.failed`);
+    ``complexity`` when already counted."""
+    cx = complexity or count_complexity(arch)
+    return TrainResult.failed(
+        cx.macs,
+        cx.params,
+        status,
+        message,
         seed=seed,
-        epochs=0.0,
+        final=final,
         batch_size=batch_size or arch.train.batch_size,
-        train_seconds=0.0,
-        samples_per_second=0.0,
-        peak_memory_bytes=0,
-        device=str(device),
-        error=" ".join(message.split())[:500],
+        device=device,
+        **extra,
     )
-    fields.update(extra)
-    return TrainResult(**fields)
 
 
-def _run(arch, splits, seed, budget, dev, final, augment, progress, batch, started):
+def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, started):
     cfg = arch.train
-    cx = count_complexity(arch)
     if dev.type == "cuda":
         # a fresh process (a search worker) has not initialised CUDA yet, and the memory-stats
         # calls fail with "Invalid device argument" until something has
@@ -495,6 +463,7 @@ def _run(arch, splits, seed, budget, dev, final, augment, progress, batch, start
             final=final,
             batch_size=batch,
             device=dev,
+            complexity=cx,
             peak_memory_bytes=_peak_memory(dev),
             epochs=epochs_done,
             train_seconds=seconds,

@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from genesis.runfolder import pareto_front  # noqa: E402
 from graphs import graph_stats  # noqa: E402
 from visualize.runs import RunData  # noqa: E402
 
@@ -29,13 +30,9 @@ __all__ = [
 
 
 def front_points(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
-    """The non-dominated (accuracy max, MACs min) points, by increasing MACs."""
-    front, best = [], -1.0
-    for acc, macs, h in sorted(points, key=lambda p: (p[1], -p[0])):
-        if acc > best:
-            front.append((acc, macs, h))
-            best = acc
-    return front
+    """The non-dominated (accuracy max, MACs min) points, by increasing MACs
+    (:func:`genesis.runfolder.pareto_front`)."""
+    return pareto_front(points, key=lambda p: (p[0], p[1]))
 
 
 def save_figure(fig, out: str | os.PathLike) -> Path:

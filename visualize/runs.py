@@ -9,7 +9,6 @@ Visualisation never imports the search: it reads what the run wrote (``config.to
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from genesis import Architecture, GenesisError, load_architecture
+from genesis.runfolder import RunFolder, objectives, read_jsonl
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,7 +28,7 @@ __all__ = ["RunData", "read_run"]
 
 @dataclass
 class RunData:
-    """What a run folder holds (see :mod:`evolve.runfolder` for the layout)."""
+    """What a run folder holds (see :mod:`genesis.runfolder` for the layout)."""
 
     path: Path
     config: dict[str, Any] = field(default_factory=dict)
@@ -60,13 +60,12 @@ class RunData:
             if not r or e["hash"] in seen:
                 continue
             seen.add(e["hash"])
-            acc = r.get("accuracy") if r.get("status") == "ok" else None
-            out.append((float(acc or 0.0), float(r["macs"]), e["hash"]))
+            out.append((*objectives(r), e["hash"]))
         return out
 
     def architecture(self, h: str) -> Architecture | None:
         """The architecture with hash ``h``, or None if its file is missing or invalid."""
-        path = self.path / "architectures" / f"{h}.json"
+        path = RunFolder(self.path).arch_path(h)
         try:
             return load_architecture(path)
         except GenesisError as exc:
@@ -74,57 +73,39 @@ class RunData:
             return None
 
 
-def _json(path: Path, problems: list[str], default: Any) -> Any:
-    if not path.exists():
-        problems.append(f"{path.name} not written yet")
-        return default
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{path.name} is damaged ({exc})")
-        return default
-
-
 def read_run(path: str | os.PathLike) -> RunData:
     """Read a run folder; raises :class:`GenesisError` only if it is no run folder at all."""
-    path = Path(path)
+    folder = RunFolder(path)
+    path = folder.path
     if not path.is_dir():
         raise GenesisError(f"run folder {str(path)!r} does not exist")
-    markers = ("config.toml", "evaluations.jsonl", "run.json")
-    if not any((path / m).exists() for m in markers):
+    markers = (folder.config_path, folder.log_path, folder.state_path)
+    if not any(m.exists() for m in markers):
         raise GenesisError(
-            f"{str(path)!r} is not a genesis run folder (none of {', '.join(markers)} in it)"
+            f"{str(path)!r} is not a genesis run folder (none of "
+            f"{', '.join(m.name for m in markers)} in it)"
         )
     run = RunData(path)
     p = run.problems
-    if (path / "config.toml").exists():
+    if folder.config_path.exists():
         try:
-            run.config = tomllib.loads((path / "config.toml").read_text(encoding="utf-8"))
+            run.config = tomllib.loads(folder.config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
             p.append(f"config.toml is damaged ({exc})")
     else:
         p.append("config.toml missing")
-    run.state = _json(path / "run.json", p, {})
-    log = path / "evaluations.jsonl"
-    if log.exists():
-        lines = log.read_text(encoding="utf-8", errors="replace").split("\n")
-        for i, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                p.append(f"evaluations.jsonl line {i} is damaged")
-                continue
-            if (
-                isinstance(entry, dict)
-                and entry.get("hash")
-                and isinstance(entry.get("result"), dict)
-            ):
-                run.evaluations.append(entry)
+    run.state = folder.read_json(folder.state_path.name, {}, p)
+    if folder.log_path.exists():
+        entries, damaged = read_jsonl(folder.log_path, strict=False)
+        p.extend(damaged)
+        run.evaluations = [
+            e
+            for e in entries
+            if isinstance(e, dict) and e.get("hash") and isinstance(e.get("result"), dict)
+        ]
     else:
         p.append("evaluations.jsonl not written yet")
-    book = path / "logbook.csv"
+    book = folder.logbook_path
     if book.exists():
         try:
             for row in csv.DictReader(book.read_text(encoding="utf-8").splitlines()):
@@ -134,7 +115,7 @@ def read_run(path: str | os.PathLike) -> RunData:
                     p.append("logbook.csv has a damaged row")
         except csv.Error as exc:
             p.append(f"logbook.csv is damaged ({exc})")
-    run.pareto = _json(path / "pareto.json", p, [])
-    if (path / "final.json").exists():
-        run.final = _json(path / "final.json", p, [])
+    run.pareto = folder.read_json(folder.pareto_path.name, [], p)
+    if folder.final_path.exists():
+        run.final = folder.read_json(folder.final_path.name, [], p)
     return run

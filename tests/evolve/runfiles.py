@@ -19,8 +19,8 @@ import pytest
 
 from evolve.config import EvolveConfig
 from evolve.executors import Executor
-from evolve.runfolder import RunFolder
 from evolve.search import Search
+from genesis.runfolder import RunFolder
 
 
 def run_search(cfg: EvolveConfig, path: Path, executor: Executor, create: bool = True):

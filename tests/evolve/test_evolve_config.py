@@ -7,7 +7,6 @@ from dataclasses import replace
 import pytest
 
 from evolve.config import (
-    STRATEGIES,
     EvolveConfig,
     ExecutionConfig,
     FinalConfig,
@@ -17,6 +16,7 @@ from evolve.config import (
     load_config,
 )
 from evolve.space import SpaceConfig
+from evolve.strategies import strategy_names
 from genesis import GenesisError
 
 
@@ -161,7 +161,7 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (
             SearchConfig,
             {"strategy": "evolution"},
-            "strategy must be one of " + ", ".join(STRATEGIES),
+            "strategy must be one of " + ", ".join(strategy_names()),
         ),
         (SearchConfig, {"population": 1}, "population must be at least 2, got 1"),
         (SearchConfig, {"population": 0}, "population must be a positive integer, got 0"),

@@ -32,10 +32,10 @@ from evolve.controller import BA_M, ER_P, WS_K, WS_P, Controller
 from evolve.evaluate import evaluate_task
 from evolve.executors import Executor
 from evolve.fitness import constrained_score
-from evolve.runfolder import RunFolder
 from evolve.space import SearchSpace, SpaceConfig
 from genesis import Architecture, architecture_hash, build_architecture
 from genesis.complexity import count_complexity
+from genesis.runfolder import RunFolder
 
 SPACE = SpaceConfig(
     families=("er", "ws", "ba"),
@@ -300,8 +300,8 @@ class Inline(Executor):
 def _same_run(a: Path, b: Path) -> None:
     assert_same_run(a, b, exact=False)
     ca, cb = RunFolder(a).load_checkpoint(), RunFolder(b).load_checkpoint()
-    assert _same_weights(ca["controller"]["weights"], cb["controller"]["weights"])
-    assert ca["controller"]["baseline"] == cb["controller"]["baseline"]
+    assert _same_weights(ca.strategy["controller"]["weights"], cb.strategy["controller"]["weights"])
+    assert ca.strategy["controller"]["baseline"] == cb.strategy["controller"]["baseline"]
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +353,7 @@ def test_rl_rewards_are_the_fitness_of_each_generation_with_zero_for_skipped(rl_
 def test_rl_checkpoint_holds_the_trained_controller(rl_run):
     path, *_ = rl_run
     state = RunFolder(path).load_checkpoint()
-    saved = state["controller"]
+    saved = state.strategy["controller"]  # the rl strategy's own part of the typed state
     assert set(saved) == {"weights", "optimizer", "baseline", "generator"}
     assert saved["baseline"] is not None and saved["optimizer"]["state"]
     fresh = _controller(seed=_cfg().search.seed)
@@ -429,7 +429,7 @@ def test_rl_evolve_killed_and_resumed_ends_as_the_uninterrupted_run(tmp_path):
     )
     kill_when(proc, lambda: _trained(run) >= 5, "generation 1")
     assert 5 <= _trained(run) < 8, "the kill missed generation 1"
-    assert RunFolder(run).load_checkpoint()["controller"] is not None
+    assert RunFolder(run).load_checkpoint().strategy["controller"] is not None
 
     done = subprocess.run(
         [*cmd, "--resume", "B"],

@@ -13,10 +13,10 @@ import pytest
 from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task, make_task, synthetic_record
 from evolve.executors import LocalExecutor, failure_record, make_executor
-from evolve.runfolder import RunFolder
 from evolve.search import Search
 from evolve.space import SearchSpace, SpaceConfig
 from genesis import Architecture, GenesisError
+from genesis.runfolder import RunFolder
 from genesis.train import Budget
 
 SPACE = SearchSpace(SpaceConfig(nodes=(3, 4), channels=(4, 8)))

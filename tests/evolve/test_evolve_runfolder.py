@@ -8,8 +8,8 @@ import pickle
 import pytest
 
 from evolve.config import EvolveConfig, SearchConfig, load_config
-from evolve.runfolder import LOGBOOK_FIELDS, RunFolder
 from genesis import GenesisError
+from genesis.runfolder import LOGBOOK_FIELDS, RunFolder
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_create_writes_config_state_and_logbook_header(folder):
     assert load_config(folder.config_path) == EvolveConfig(
         search=SearchConfig(population=3, seed=7)
     )
-    assert folder.open() == load_config(folder.config_path)
+    assert load_config(folder.check()) == load_config(folder.config_path)
     assert folder.state()["status"] == "running"
     assert folder.logbook_path.read_text().strip() == ",".join(LOGBOOK_FIELDS)
     assert (folder.path / "architectures").is_dir()
@@ -44,9 +44,9 @@ def test_create_accepts_an_empty_folder_and_refuses_anything_else(tmp_path):
 
 def test_open_refuses_what_is_not_a_run(tmp_path):
     with pytest.raises(GenesisError, match="does not exist"):
-        RunFolder(tmp_path / "none").open()
+        RunFolder(tmp_path / "none").check()
     with pytest.raises(GenesisError, match=r"is not a genesis run folder \(no config.toml\)"):
-        RunFolder(tmp_path).open()
+        RunFolder(tmp_path).check()
 
 
 def test_write_state_keeps_earlier_fields(folder):

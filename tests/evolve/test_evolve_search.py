@@ -19,12 +19,13 @@ from runfiles import logbook as _logbook
 from runfiles import read_log as _log
 from runfiles import run_search as _search
 
-from evolve.config import ARCH_STRATEGIES, EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
+from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task
 from evolve.executors import Executor, LocalExecutor, failure_record
+from evolve.final import select_final
 from evolve.fitness import Individual, make_fitness_class
-from evolve.search import select_final
 from evolve.space import SpaceConfig
+from evolve.strategies import strategy_names
 from genesis import Architecture, build_architecture
 from genesis.complexity import count_complexity
 
@@ -42,6 +43,7 @@ SMALL = SpaceConfig(
     ops=("conv_3x3", "sep_conv_3x3"),
 )
 MAX_MACS = 3e5
+ARCH_STRATEGIES = strategy_names("architectures")
 BUDGET = 10  # not a multiple of the population: the last generation is cut short
 
 

@@ -29,11 +29,11 @@ from runfiles import snapshot as _snapshot
 from runfiles import trained as _trained
 
 from evolve.config import EvolveConfig, ProxyConfig, load_config
-from evolve.runfolder import RunFolder
 from evolve.tune import HyperSpace, TuneConfig
 from genesis import GenesisError, architecture_hash, build_architecture, load_architecture
 from genesis.cli import main
 from genesis.genome import save_architecture
+from genesis.runfolder import RunFolder
 
 BASE = build_architecture("fashion-mnist", "er", {"p": 0.5}, seed=0, channels=4, nodes=3)
 NAMES = ("lr", "batch_size", "epochs", "optimizer", "weight_decay", "label_smoothing")

@@ -4,8 +4,8 @@ import pytest
 
 from evolve.config import EvolveConfig
 from evolve.executors import LocalExecutor
-from evolve.runfolder import RunFolder
 from evolve.search import Search
+from genesis.runfolder import RunFolder
 
 
 def _make_run(path, strategy="nsga2", seed=0, top_k=2, **search):

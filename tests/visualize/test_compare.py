@@ -6,8 +6,8 @@ import matplotlib.image
 import pytest
 
 from evolve.config import EvolveConfig
-from evolve.runfolder import RunFolder
 from genesis.cli import main
+from genesis.runfolder import RunFolder
 from visualize.compare import comparison_plot, summarize_run
 from visualize.runs import read_run
 

@@ -1,0 +1,182 @@
+"""The strategy protocol, its registry, and the parts evolutionary strategies share.
+
+A strategy answers five questions the search loop asks (:class:`Strategy`): how many
+candidates to train this generation and where they come from (:meth:`~Strategy.propose`),
+how a record scores (:meth:`~Strategy.score`), who survives (:meth:`~Strategy.select`), what
+it learns from a generation (:meth:`~Strategy.learn`), and what of it goes into the checkpoint
+(:meth:`~Strategy.get_state` / :meth:`~Strategy.set_state`). Every draw comes from the run's
+seeded generator, handed in; strategies keep no global state.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from deap import base
+
+from evolve.fitness import Individual, make_fitness_class
+from genesis import Architecture, GenesisError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evolve.config import EvolveConfig, SearchConfig
+
+__all__ = [
+    "Evolutionary",
+    "Proposal",
+    "Strategy",
+    "get_strategy",
+    "register_strategy",
+    "strategy_names",
+]
+
+#: What a search may search: architectures (``genesis evolve``) or the hyperparameters of one
+#: fixed architecture (``genesis tune``).
+SPACES = ("architectures", "hyperparameters")
+
+_REGISTRY: dict[str, type[Strategy]] = {}
+
+
+@dataclass
+class Proposal:
+    """A candidate a strategy proposes: the architecture, where it came from, and a tag the
+    strategy gets back in :meth:`Strategy.learn` (the rl controller's decisions)."""
+
+    arch: Architecture
+    parents: tuple[str, ...] = ()  # hashes of its parents
+    origin: str = "sample"  # sample | mutation | crossover | controller | grid
+    tag: Any = None
+
+
+class Strategy:
+    """The protocol the search loop talks to; subclasses register with
+    :func:`register_strategy`.
+
+    Parameters
+    ----------
+    cfg : EvolveConfig
+        The run's configuration.
+    space : SearchSpace or HyperSpace
+        What candidates are drawn from and varied in.
+    """
+
+    name: ClassVar[str] = ""
+    #: What it searches (a subset of :data:`SPACES`).
+    spaces: ClassVar[tuple[str, ...]] = ("architectures",)
+    #: DEAP fitness weights: (accuracy, MACs) for Pareto strategies, one score for the others.
+    weights: ClassVar[tuple[float, ...]] = (1.0, -1.0)
+
+    def __init__(self, cfg: EvolveConfig, space: Any):
+        self.cfg = cfg
+        self.space = space
+        self.fitness_cls: type[base.Fitness] = make_fitness_class(self.weights)
+
+    # -- configuration rules ---------------------------------------------------------------------
+    @classmethod
+    def check(cls, search: SearchConfig) -> None:
+        """Raise :class:`GenesisError` when ``search`` does not suit this strategy."""
+
+    # -- the protocol ----------------------------------------------------------------------------
+    def batch_size(self, gen: int) -> int:
+        """How many candidates to train in generation ``gen``."""
+        return self.cfg.search.population
+
+    def propose(
+        self, gen: int, population: list[Individual], rng: random.Random
+    ) -> Iterator[Proposal]:
+        """Candidates for generation ``gen``, drawn from ``rng`` as the loop pulls them (it
+        pulls more when one is a duplicate or over a budget); ends when the space is spent."""
+        raise NotImplementedError
+
+    def score(self, result: dict[str, Any]) -> tuple[float, ...]:
+        """The fitness values of an evaluation record."""
+        from genesis.runfolder import objectives
+
+        if result.get("status") != "ok":  # dominated by every working candidate, cheap or not
+            return (0.0, float("inf"))
+        return objectives(result)
+
+    def select(
+        self, gen: int, population: list[Individual], new: list[Individual]
+    ) -> list[Individual]:
+        """The population after generation ``gen`` from the one before and its new members."""
+        return population + new
+
+    def learn(self, trained: list[Any], skipped: list[Any]) -> str | None:
+        """Take a generation's results: ``trained`` holds (tag, record) of every evaluated
+        candidate, ``skipped`` the tags of draws over a budget. Returns a line to log, or None."""
+        return None
+
+    def get_state(self) -> dict[str, Any]:
+        """What the checkpoint keeps of the strategy (plain data and tensors)."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`get_state`'s output."""
+
+
+def register_strategy(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: make ``cls`` known by ``cls.name``."""
+    assert cls.name and set(cls.spaces) <= set(SPACES), cls
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def strategy_names(space: str | None = None) -> tuple[str, ...]:
+    """Registered strategies, in registration order; only those searching ``space`` if given."""
+    return tuple(n for n, c in _REGISTRY.items() if space is None or space in c.spaces)
+
+
+def get_strategy(name: str) -> type[Strategy]:
+    """The strategy class registered as ``name``; raises listing the known ones."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise GenesisError(
+            f"search strategy must be one of {', '.join(_REGISTRY)}, got {name!r}"
+        ) from None
+
+
+class Evolutionary(Strategy):
+    """Shared by nsga2, constrained and regularized: a sampled first generation, offspring by
+    crossover and mutation of tournament-chosen parents, the first generation kept whole."""
+
+    def propose(
+        self, gen: int, population: list[Individual], rng: random.Random
+    ) -> Iterator[Proposal]:
+        if gen == 0:
+            while True:
+                yield Proposal(self.space.sample(rng))
+        parents = self.parents(population, rng)
+        while True:
+            yield self.offspring(parents, rng)
+
+    def parents(self, population: list[Individual], rng: random.Random) -> list[Individual]:
+        """Tournaments of three on fitness, one parent per member of the population."""
+        return [
+            max(rng.sample(population, min(3, len(population))), key=lambda i: i.fitness.values)
+            for _ in range(len(population))
+        ]
+
+    def offspring(self, parents: list[Individual], rng: random.Random) -> Proposal:
+        """A child of two parents (crossover, then maybe a mutation) or a mutant of one."""
+        a, b = rng.choice(parents), rng.choice(parents)
+        if rng.random() < self.cfg.search.crossover_prob and a is not b:
+            x, y = self.space.crossover(a.arch, b.arch, rng)
+            pick = x if rng.random() < 0.5 else y
+            arch = self.space.mutate(pick, rng) if rng.random() < 0.5 else pick
+            return Proposal(arch, (a.hash, b.hash), "crossover")
+        return Proposal(self.space.mutate(a.arch, rng), (a.hash,), "mutation")
+
+    def select(
+        self, gen: int, population: list[Individual], new: list[Individual]
+    ) -> list[Individual]:
+        if gen == 0:
+            return new
+        return self.survivors(population + new)
+
+    def survivors(self, merged: list[Individual]) -> list[Individual]:
+        """Who of the old population and its offspring stays."""
+        raise NotImplementedError

@@ -1,0 +1,378 @@
+"""The run folder: its layout, its one atomic write, its tolerant readers, its Pareto front.
+
+Everything that writes or reads a run folder goes through this module: the search
+(:mod:`evolve`), its workers (weights and ONNX files of the final step), ``genesis report`` and
+``genesis compare`` (:mod:`visualize`). It imports neither torch nor deap, so reading a run
+needs neither.
+
+Layout of ``DIR``::
+
+    config.toml             the resolved configuration (what --resume continues with)
+    run.json                state of the run: running / interrupted / failed / finished,
+                            versions, timing
+    evaluations.jsonl       append-only: one JSON line per evaluation (trained, cached,
+                            duplicate or skipped)
+    logbook.csv             one row per generation
+    architectures/H.json    every evaluated architecture, by canonical hash
+    pareto.json             the current Pareto front (accuracy x MACs) with its records
+    checkpoint.pkl          search state after the last finished generation (atomic)
+    checkpoint.prev.pkl     the one before (the last good state if the newest is damaged)
+    final.json              final retraining of the chosen members (test accuracy)
+    final/H.pt, H.onnx      their weights (state_dict) and ONNX models
+    report.html             written by ``genesis report``
+
+``checkpoint.pkl`` is the run's own pickle, read only by ``--resume`` of this run: never resume
+a run folder you got from someone else. Everything meant to be shared (architectures, records,
+front, weights as ``state_dict``) is JSON or tensors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from genesis.genome import Architecture, save_architecture
+from graphs import GenesisError
+
+__all__ = [
+    "LOGBOOK_FIELDS",
+    "STATUSES",
+    "RunFolder",
+    "atomic_write",
+    "objectives",
+    "pareto_front",
+    "read_jsonl",
+]
+
+#: States a run can be in (``run.json``'s ``status``): ``running`` also stands for a run that was
+#: killed (SIGKILL leaves no trace); ``interrupted`` is Ctrl-C, ``failed`` an error.
+STATUSES = ("running", "interrupted", "failed", "finished")
+
+#: Columns of ``logbook.csv``, one row per generation.
+LOGBOOK_FIELDS = (
+    "generation",
+    "evaluations",
+    "trained",
+    "cached",
+    "skipped",
+    "best_accuracy",
+    "front_size",
+    "hypervolume",
+    "seconds",
+)
+
+T = TypeVar("T")
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Replace ``path`` with ``data`` at once: readers see the old file or the new, never a part.
+
+    The data goes to a fresh temporary file in the same folder (``tempfile.mkstemp``: created
+    exclusively, never through a link), is flushed to disk, then renamed over ``path``. A
+    symlink at ``path`` is replaced, not followed.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_jsonl(path: str | os.PathLike, strict: bool = True) -> tuple[list[Any], list[str]]:
+    """The JSON values of a JSON-lines file, and the problems met reading it.
+
+    A last line cut short (a writer killed mid-append) is dropped silently. A damaged line
+    elsewhere is, with ``strict``, a :class:`GenesisError` naming the file and line; without,
+    it is skipped and named in the problems (a report shows what it can). A missing file is
+    empty.
+    """
+    path = Path(path)
+    if not path.exists():
+        return [], []
+    text = path.read_text(encoding="utf-8", errors="strict" if strict else "replace")
+    lines = text.split("\n")
+    values, problems = [], []
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i == len(lines):  # the unfinished (unterminated) last line of a killed run
+                continue
+            message = f"{str(path)!r} line {i} is damaged (not JSON)"
+            if strict:
+                raise GenesisError(f"{message}; the entries before it are intact") from None
+            problems.append(f"{path.name} line {i} is damaged")
+    return values, problems
+
+
+def objectives(result: dict[str, Any]) -> tuple[float, float]:
+    """(validation accuracy, MACs) of an evaluation record; a failed one scores accuracy 0.
+
+    Examples
+    --------
+    >>> objectives({"status": "ok", "accuracy": 0.9, "macs": 5})
+    (0.9, 5.0)
+    >>> objectives({"status": "oom", "accuracy": None, "macs": 5})
+    (0.0, 5.0)
+    """
+    acc = result.get("accuracy") if result.get("status") == "ok" else None
+    return (float(acc) if acc is not None else 0.0, float(result["macs"]))
+
+
+def pareto_front(items: Iterable[T], key: Callable[[T], tuple[float, float]]) -> list[T]:
+    """The items no other dominates on ``key`` = (accuracy up, MACs down), by increasing MACs.
+
+    Items with equal objectives are all kept (none dominates another), in their given order.
+    O(n log n). The one front of genesis: the search's, the report's and the plots'.
+
+    Examples
+    --------
+    >>> pareto_front([(0.8, 2), (0.7, 3), (0.9, 4), (0.5, 1), (0.9, 4)], key=lambda p: p)
+    [(0.5, 1), (0.8, 2), (0.9, 4), (0.9, 4)]
+    """
+    ranked = sorted(enumerate(items), key=lambda p: (key(p[1])[1], -key(p[1])[0], p[0]))
+    front: list[T] = []
+    last: tuple[float, float] | None = None
+    for _, item in ranked:
+        acc, macs = key(item)[:2]
+        if last is None or acc > last[0] or (acc, macs) == last:
+            front.append(item)
+            last = (acc, macs)
+    return front
+
+
+def _checked(state: Any) -> Any:
+    """A search state (one with a ``generation``), or an error."""
+    if not hasattr(state, "generation") and not (isinstance(state, dict) and "generation" in state):
+        raise ValueError("not a genesis checkpoint")
+    return state
+
+
+class RunFolder:
+    """Reads and writes one run folder (see the module docstring for the layout)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    # -- paths -----------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.toml"
+
+    @property
+    def state_path(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def log_path(self) -> Path:
+        return self.path / "evaluations.jsonl"
+
+    @property
+    def logbook_path(self) -> Path:
+        return self.path / "logbook.csv"
+
+    @property
+    def pareto_path(self) -> Path:
+        return self.path / "pareto.json"
+
+    @property
+    def final_path(self) -> Path:
+        return self.path / "final.json"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / "checkpoint.pkl"
+
+    @property
+    def prev_checkpoint_path(self) -> Path:
+        return self.path / "checkpoint.prev.pkl"
+
+    def arch_path(self, h: str) -> Path:
+        return self.path / "architectures" / f"{h}.json"
+
+    def arch_ref(self, h: str) -> str:
+        """The architecture's path relative to the folder, as records and links name it."""
+        return f"architectures/{h}.json"
+
+    def final_ref(self, h: str, suffix: str) -> str:
+        """A final-step file of member ``h`` (``.pt`` weights, ``.onnx``), relative."""
+        return f"final/{h}{suffix}"
+
+    # -- creation and resumption -----------------------------------------------------------------
+    def create(self, config: Any, files: dict[str, Architecture] | None = None) -> None:
+        """Start a new run; refuses a folder that already holds files (nothing is overwritten).
+
+        ``config`` is the resolved configuration: TOML text, or an object whose ``to_toml()``
+        gives it (:class:`evolve.config.EvolveConfig`). ``files`` are architectures the run
+        reads (e.g. the fixed architecture of a tuning run), written into the folder first.
+        """
+        text = config if isinstance(config, str) else config.to_toml()
+        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
+            raise GenesisError(
+                f"run folder {str(self.path)!r} already exists and is not empty; resume it with "
+                f"--resume {self.path} or choose another --out"
+            )
+        try:
+            (self.path / "architectures").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GenesisError(
+                f"cannot create run folder {str(self.path)!r}: {exc.strerror}"
+            ) from None
+        for name, arch in (files or {}).items():
+            save_architecture(arch, self.path / name)
+        atomic_write(self.config_path, text.encode())
+        self.write_state("running", started=time.time())
+        atomic_write(self.logbook_path, (",".join(LOGBOOK_FIELDS) + "\r\n").encode())
+
+    def check(self) -> Path:
+        """The path of the config of an existing run (for resumption); refuses a non-run."""
+        if not self.path.is_dir():
+            raise GenesisError(f"run folder {str(self.path)!r} does not exist")
+        if not self.config_path.exists():
+            raise GenesisError(f"{str(self.path)!r} is not a genesis run folder (no config.toml)")
+        return self.config_path
+
+    def state(self) -> dict[str, Any]:
+        """``run.json`` (empty before it exists); a damaged one is an error naming it."""
+        try:
+            return json.loads(self.state_path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (json.JSONDecodeError, OSError) as exc:
+            raise GenesisError(f"{str(self.state_path)!r} is damaged: {exc}") from None
+
+    def write_state(self, status: str, **extra: Any) -> None:
+        """Set the run's status (one of :data:`STATUSES`), keeping the fields written before."""
+        from genesis import __version__
+
+        assert status in STATUSES, status
+        state = {
+            **self.state(),
+            **extra,
+            "status": status,
+            "genesis": __version__,
+            "updated": time.time(),
+        }
+        atomic_write(self.state_path, json.dumps(state, indent=2).encode())
+
+    # -- evaluation log --------------------------------------------------------------------------
+    def append_evaluation(self, entry: dict[str, Any]) -> None:
+        """Append one evaluation, flushed to disk before returning."""
+        line = json.dumps(entry, separators=(",", ":")) + "\n"
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def read_evaluations(self) -> list[dict[str, Any]]:
+        """Every logged evaluation (strict: see :func:`read_jsonl`)."""
+        return read_jsonl(self.log_path, strict=True)[0]
+
+    def repair_log(self) -> None:
+        """Drop an unfinished last line so that appends start on a fresh line."""
+        if not self.log_path.exists():
+            return
+        data = self.log_path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            atomic_write(self.log_path, data[: data.rfind(b"\n") + 1])
+
+    def save_architecture(self, h: str, text: str) -> None:
+        """Write architecture ``h``'s JSON ``text`` once (the hash names its content)."""
+        path = self.arch_path(h)
+        if not path.exists():
+            atomic_write(path, text.encode())
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def save_checkpoint(self, state: Any) -> None:
+        """Pickle the search state atomically; the previous one stays as ``checkpoint.prev.pkl``.
+
+        ``checkpoint.pkl`` exists at every instant after the first save: the old one is
+        hard-linked to the ``prev`` name before the new one is renamed over it.
+        """
+        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        current, prev = self.checkpoint_path, self.prev_checkpoint_path
+        if current.exists():
+            link = prev.with_name(f".{prev.name}.tmp{os.getpid()}")
+            link.unlink(missing_ok=True)
+            os.link(current, link)
+            os.replace(link, prev)
+        atomic_write(current, data)
+
+    def load_checkpoint(self, check: Callable[[Any], Any] | None = None) -> Any:
+        """The last saved search state (None before the first generation finished).
+
+        ``check`` turns the unpickled object into the state (raising for anything else); a
+        damaged checkpoint is an error that names the previous one when it exists.
+        """
+        path = self.checkpoint_path
+        if not path.exists():
+            return None
+        try:
+            with open(path, "rb") as f:
+                state = pickle.load(f)
+            return (check or _checked)(state)
+        except Exception as exc:
+            prev = self.prev_checkpoint_path
+            hint = (
+                f"; {prev.name} holds the generation before: move it over {path.name} to "
+                "resume from there"
+                if prev.exists()
+                else ""
+            )
+            raise GenesisError(
+                f"checkpoint {str(path)!r} is damaged ({type(exc).__name__}){hint}"
+            ) from None
+
+    # -- summaries -------------------------------------------------------------------------------
+    def append_logbook(self, row: dict[str, Any]) -> None:
+        buf = io.StringIO()
+        csv.writer(buf).writerow([row.get(k, "") for k in LOGBOOK_FIELDS])
+        with open(self.logbook_path, "a", newline="", encoding="utf-8") as f:
+            f.write(buf.getvalue())
+            f.flush()
+
+    def trim_logbook(self, generations: int) -> None:
+        """Keep the header and rows of the first ``generations`` generations (for a resume)."""
+        if not self.logbook_path.exists():
+            return
+        rows = list(csv.reader(self.logbook_path.read_text(encoding="utf-8").splitlines()))
+        keep = [rows[0]] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) < generations]
+        buf = io.StringIO()
+        csv.writer(buf).writerows(keep)
+        atomic_write(self.logbook_path, buf.getvalue().encode())
+
+    def write_json(self, name: str, data: Any) -> None:
+        """Write ``data`` as the folder's JSON file ``name`` (atomically)."""
+        atomic_write(self.path / name, (json.dumps(data, indent=2) + "\n").encode())
+
+    def read_json(self, name: str, default: Any, problems: list[str] | None = None) -> Any:
+        """The folder's JSON file ``name``; ``default`` when it is missing or, with a
+        ``problems`` list to note it in, damaged (without one, damage is an error)."""
+        path = self.path / name
+        if not path.exists():
+            if problems is not None:
+                problems.append(f"{name} not written yet")
+            return default
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, OSError, UnicodeDecodeError) as exc:
+            if problems is None:
+                raise GenesisError(f"{str(path)!r} is damaged; remove it to redo it") from None
+            problems.append(f"{name} is damaged ({exc})")
+            return default

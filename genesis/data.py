@@ -13,7 +13,19 @@ Sources (``load_dataset(spec)``):
 - a folder of CIFAR-10 python batches (``data_batch_1`` ... ``data_batch_5``, ``test_batch``),
   read as NumPy arrays, never unpickled into objects (see :func:`_read_cifar_batch`);
 - ``"synthetic"`` or ``"synthetic:CxHxW"``: a tiny seeded dataset of class-dependent patterns,
-  for tests.
+  for tests;
+- ``"canary"``: a tiny seeded dataset whose test split detects being read by mistake (see
+  :func:`canary_dataset`), for end-to-end tests of a real search.
+
+The canary
+----------
+In ``"canary"`` each class is a stripe orientation (class ``k`` of ``K``: stripes at ``k * 180 / K``
+degrees, random phase, plus noise), which a net of a few hundred parameters learns in about
+sixty SGD steps. The training images (and so the validation split cut from them) show the
+stripes of their own class; every *test* image of label ``y`` shows the stripes of class
+``(y + 1) mod K``. A net trained on train/val therefore scores near 1 on ``val`` and near 0 on
+``test``: a search record with a low accuracy means the search scored on ``test``, a final
+record with a high one means the final step scored on ``val`` (or trained on ``test``).
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ __all__ = [
     "Dataset",
     "Splits",
     "DATA_DIRS",
+    "canary_dataset",
     "load_dataset",
     "make_splits",
     "read_idx",
@@ -297,6 +310,69 @@ def synthetic_dataset(
     return Dataset("synthetic", tx, ty, vx, vy, num_classes, flip=False)
 
 
+def canary_dataset(
+    num_classes: int = 4,
+    n_train: int = 1600,
+    n_test: int = 400,
+    seed: int = 0,
+    period: float = 6.0,
+) -> Dataset:
+    """A tiny 1x28x28 dataset of oriented stripes whose test split is a canary.
+
+    Class ``k`` is stripes at ``k * pi / num_classes`` radians with ``period`` pixels between
+    crests, a random phase per image and 30 % uniform noise. Training images show their own
+    class; each test image of label ``y`` shows class ``(y + 1) % num_classes``, so a net that
+    learned the training set scores near 0 on ``test`` while near 1 on ``val`` (see the module
+    docstring). It is the dataset of ``load_dataset("canary")``.
+
+    Parameters
+    ----------
+    num_classes : int
+        Stripe orientations, 2 to 12.
+    n_train, n_test : int
+        Images in the training split (validation is cut from it) and in the test split.
+    seed : int
+        Seed of the labels, phases and noise; the same seed gives the same tensors anywhere.
+    period : float
+        Pixels from one crest to the next, at least 2.
+
+    Raises
+    ------
+    GenesisError
+        For a class count outside 2..12, a period below 2 or a split size below 1.
+
+    Examples
+    --------
+    >>> d = canary_dataset(n_train=8, n_test=4)
+    >>> d.shape, d.num_classes, d.train_x.dtype
+    ((1, 28, 28), 4, torch.uint8)
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise GenesisError(f"canary num_classes must be an integer in 2..12, got {num_classes!r}")
+    if not 2 <= num_classes <= 12:
+        raise GenesisError(f"canary num_classes must be in 2..12, got {num_classes}")
+    if not period >= 2:
+        raise GenesisError(f"canary stripe period must be at least 2 pixels, got {period}")
+    if n_train < 1 or n_test < 1:
+        raise GenesisError(f"canary splits need at least 1 image, got {n_train} and {n_test}")
+    g = torch.Generator().manual_seed(seed)
+    rows, cols = torch.meshgrid(
+        torch.arange(28, dtype=torch.float32), torch.arange(28, dtype=torch.float32), indexing="ij"
+    )
+
+    def draw(n: int, shift: int) -> tuple[torch.Tensor, torch.Tensor]:
+        y = torch.randint(0, num_classes, (n,), generator=g)
+        theta = ((y + shift) % num_classes).float() * (math.pi / num_classes)
+        phase = torch.rand(n, generator=g) * (2 * math.pi)
+        along = cols * theta.cos()[:, None, None] + rows * theta.sin()[:, None, None]
+        stripes = 0.5 + 0.5 * torch.sin(along * (2 * math.pi / period) + phase[:, None, None])
+        x = 0.7 * stripes + 0.3 * torch.rand((n, 28, 28), generator=g)
+        return (x * 255).round().to(torch.uint8).unsqueeze(1), y
+
+    (tx, ty), (vx, vy) = draw(n_train, 0), draw(n_test, 1)
+    return Dataset("canary", tx, ty, vx, vy, num_classes, flip=False)
+
+
 def load_dataset(spec: str = "fashion-mnist") -> Dataset:
     """Load a dataset by name or folder (see the module docstring).
 
@@ -308,8 +384,10 @@ def load_dataset(spec: str = "fashion-mnist") -> Dataset:
     """
     if not spec:
         raise GenesisError(
-            "dataset spec is empty; give fashion-mnist, mnist, synthetic or a folder"
+            "dataset spec is empty; give fashion-mnist, mnist, synthetic, canary or a folder"
         )
+    if spec == "canary":
+        return canary_dataset()
     if spec == "synthetic" or spec.startswith("synthetic:"):
         shape = (1, 28, 28)
         if ":" in spec:
@@ -333,8 +411,8 @@ def load_dataset(spec: str = "fashion-mnist") -> Dataset:
     folder = Path(spec)
     if not folder.is_dir():
         raise GenesisError(
-            f"unknown dataset {spec!r}: give fashion-mnist, mnist, synthetic[:CxHxW], or a folder "
-            "of IDX files or CIFAR-10 python batches"
+            f"unknown dataset {spec!r}: give fashion-mnist, mnist, synthetic[:CxHxW], canary, "
+            "or a folder of IDX files or CIFAR-10 python batches"
         )
     if (folder / "data_batch_1").exists():
         return _cifar_folder(folder)

@@ -1,0 +1,186 @@
+"""A real search (no synthetic fitness) on the canary dataset, from the command line.
+
+The canary's test images show the stripes of the next class (see :mod:`genesis.data`), so a net
+trained on train/val scores near 1 on ``val`` and near 0 on ``test``. A search record with a low
+accuracy would mean the search scored on ``test``; a final record with a high one would mean the
+final step scored on ``val``. The final step's weights and ONNX files are reloaded and checked
+against the PyTorch module, and the report's links are followed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from genesis import load_architecture  # noqa: E402
+from genesis.cli import main  # noqa: E402
+from genesis.compiler import compile_architecture  # noqa: E402
+from genesis.data import canary_dataset  # noqa: E402
+
+CONFIG = """\
+[space]
+channels = [4]
+nodes = [3, 4]
+batch_sizes = [32]
+[proxy]
+val_size = 400
+"""
+
+FLAGS = [
+    "--dataset", "canary",
+    "--population", "2",
+    "--generations", "1",
+    "--subset", "640",
+    "--proxy-epochs", "3",
+    "--final-top-k", "1",
+    "--final-epochs", "2",
+    "--workers", "2",
+    "--device", "cpu",
+]  # fmt: skip
+# Two workers, not one: each worker takes os.cpu_count() // workers torch threads, and on a
+# shared 2-core machine two spinning OpenMP threads per worker train ~20x slower than one.
+
+
+def genesis(*argv, timeout=300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.run(
+        [sys.executable, "-m", "genesis", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("canary")
+    (root / "tiny.toml").write_text(CONFIG)
+    run = root / "run"
+    proc = genesis("evolve", "--config", root / "tiny.toml", *FLAGS, "--out", run)
+    assert proc.returncode == 0, proc.stderr
+    return run
+
+
+def records(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "evaluations.jsonl").read_text().splitlines()]
+
+
+def normalized_test_images():
+    """The canary's test images, normalized as the final training normalized its inputs."""
+    data = canary_dataset()
+    xf = data.train_x.float() / 255  # the final step trains on train + val: the whole train set
+    mean, std = xf.mean(dim=(0, 2, 3)), xf.std(dim=(0, 2, 3)).clamp_min(1e-3)
+    x = (data.test_x.float() / 255 - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+    return x, data.test_y, data.num_classes
+
+
+def test_the_search_scores_on_val_only(run):
+    trained = [e for e in records(run) if e["kind"] == "train"]
+    assert len(trained) == 4
+    for e in trained:
+        r = e["result"]
+        assert r["status"] == "ok", r.get("error")
+        assert r["split"] == "val" and r["test_accuracy"] is None
+        assert r["device"] == "cpu" and r["epochs"] == 3
+        # scored on the test split, the canary would show near 0
+        assert r["accuracy"] == r["val_accuracy"] >= 0.9
+    pareto = json.loads((run / "pareto.json").read_text())
+    members = pareto["members"] if isinstance(pareto, dict) else pareto
+    assert members and all(m["accuracy"] >= 0.9 for m in members)
+
+
+def test_the_final_step_scores_on_test(run):
+    final = json.loads((run / "final.json").read_text())
+    assert len(final) == 1
+    (f,) = final
+    assert f["status"] == "ok", f["error"]
+    assert f["val_accuracy_search"] >= 0.9
+    # the canary: trained on train + val, the net reads each test image as the next class
+    assert f["test_accuracy"] <= 0.1
+    assert f["epochs"] == 2
+    assert f["weights"] == f"final/{f['hash']}.pt" and f["onnx"] == f"final/{f['hash']}.onnx"
+    assert f["onnx_error"] is None and f["onnx_max_diff"] < 1e-4
+
+
+def test_the_final_weights_reload_and_predict_the_canary(run):
+    (f,) = json.loads((run / "final.json").read_text())
+    arch = load_architecture(run / f["architecture"])
+    model = compile_architecture(arch)
+    model.load_state_dict(torch.load(run / f["weights"], weights_only=True))  # fits exactly
+    model.eval()
+    x, y, k = normalized_test_images()
+    with torch.no_grad():
+        pred = model(x).argmax(1)
+    assert (pred == y).float().mean().item() == pytest.approx(f["test_accuracy"], abs=0.02)
+    assert (pred == (y + 1) % k).float().mean() >= 0.9  # the trained net, not a fresh one
+
+
+def test_the_final_onnx_reloads_and_matches_pytorch(run):
+    ort = pytest.importorskip("onnxruntime")
+    (f,) = json.loads((run / "final.json").read_text())
+    model = compile_architecture(load_architecture(run / f["architecture"]))
+    model.load_state_dict(torch.load(run / f["weights"], weights_only=True))
+    model.eval()
+    x, _, _ = normalized_test_images()
+    x = x[:64].contiguous()
+    session = ort.InferenceSession(str(run / f["onnx"]), providers=["CPUExecutionProvider"])
+    (name,) = [i.name for i in session.get_inputs()]
+    (got,) = session.run(None, {name: x.numpy()})
+    with torch.no_grad():
+        want = model(x).numpy()
+    assert got.shape == want.shape == (64, arch_classes(run, f))
+    assert abs(got - want).max() < 1e-4
+    assert (got.argmax(1) == want.argmax(1)).all()
+    meta = session.get_modelmeta().custom_metadata_map
+    assert (
+        json.loads(meta["genesis.architecture"])["stages"]
+        == json.loads((run / f["architecture"]).read_text())["stages"]
+    )
+
+
+def arch_classes(run: Path, f: dict) -> int:
+    return load_architecture(run / f["architecture"]).num_classes
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for key, value in attrs:
+            if key in ("href", "src", "xlink:href") and value:
+                self.links.append(value)
+
+
+def links_of(page: Path) -> list[str]:
+    parser = _Links()
+    parser.feed(page.read_text())
+    return [u for u in parser.links if not u.startswith(("data:", "#"))]
+
+
+def test_the_report_links_only_to_files_that_exist(run, tmp_path):
+    assert main(["report", str(run)]) == 0
+    links = links_of(run / "report.html")
+    (f,) = json.loads((run / "final.json").read_text())
+    assert {f["weights"], f["onnx"], f["architecture"]} <= set(links)
+    for link in links:
+        target = (run / link).resolve()
+        assert target.is_relative_to(run.resolve()) and target.is_file(), link
+    # without the ONNX file the report drops that link, and keeps the others
+    copy = tmp_path / "run"
+    subprocess.run(["cp", "-r", str(run), str(copy)], check=True)
+    (copy / f["onnx"]).unlink()
+    assert main(["report", str(copy)]) == 0
+    links = links_of(copy / "report.html")
+    assert f["onnx"] not in links and f["weights"] in links
+    assert all((copy / link).is_file() for link in links)

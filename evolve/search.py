@@ -7,9 +7,9 @@ run folder at once, lets the strategy select and learn, and checkpoints a typed
 
 Cheap first: MACs and params are counted once per candidate, before training, so a candidate
 over ``max_macs`` or ``max_params`` is never trained, and an isomorphic duplicate (same
-canonical hash) reuses the cached record. A ``time_budget`` stops the search before a
-generation that would end past it. Every strategy spends the same budget: a number of
-*trained* evaluations.
+canonical hash, confirmed by an exact isomorphism check) reuses the cached record. A
+``time_budget`` stops the search before a generation that would end past it. Every strategy
+spends the same budget: a number of *trained* evaluations.
 
 Resumption: the state after every generation (population, archive, random state, the
 strategy's own state) is checkpointed; every finished evaluation is appended to the log at
@@ -20,6 +20,7 @@ fitness, ends exactly as an uninterrupted run would.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sys
 import time
@@ -38,6 +39,7 @@ from evolve.strategies import Proposal, Strategy, get_strategy
 from evolve.tune import HyperSpace
 from genesis import Architecture, architecture_hash, load_architecture
 from genesis.complexity import count_complexity
+from genesis.fingerprint import same_architecture
 from genesis.runfolder import RunFolder, objectives, pareto_front
 
 __all__ = ["Search", "SearchOutcome", "SearchState", "make_space"]
@@ -248,14 +250,20 @@ class Search:
         p: Proposal,
         rng: random.Random,
         seen: dict[str, _Candidate],
-        cache: dict[str, dict],
+        cache: dict[str, Individual],
     ) -> _Candidate:
         cx = count_complexity(p.arch)
+        text = p.arch.to_json()
         h = architecture_hash(p.arch)
-        c = _Candidate(p.arch, p.arch.to_json(), h, cx.macs, cx.params, rng.randrange(2**31), p)
+        known = cache.get(h) or seen.get(h)
+        if known is not None and not same_architecture(p.arch, known.arch):
+            # a Weisfeiler-Lehman collision: another network under the same hash must not
+            # reuse its result; the content digest tells the two apart
+            h = f"{h}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+        c = _Candidate(p.arch, text, h, cx.macs, cx.params, rng.randrange(2**31), p)
         s = self.cfg.search
         if h in cache:
-            c.kind, c.result = "cached", cache[h]
+            c.kind, c.result = "cached", cache[h].result
         elif h in seen:
             c.kind = "duplicate"
         elif (s.max_macs is not None and c.macs > s.max_macs) or (
@@ -278,7 +286,7 @@ class Search:
         draws (logged as skipped)."""
         size = self.strategy.batch_size(gen)
         want = min(size, self.budget - state.trained)
-        cache = {i.hash: i.result for i in archive}
+        cache = {i.hash: i for i in archive}
         proposals = self.strategy.propose(gen, population, rng)
         batch: list[_Candidate] = []
         skipped: list[_Candidate] = []

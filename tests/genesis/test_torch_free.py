@@ -47,3 +47,20 @@ def test_op_factories_import_torch_only_when_called():
         "assert 'torch' in sys.modules and type(module).__name__ == 'SepConv'\n"
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("module", ["evolve", "evolve.config", "evolve.space", "visualize.render"])
+def test_reading_configs_and_rendering_never_import_torch(module):
+    done = run(f"import sys, {module}; assert 'torch' not in sys.modules, 'torch imported'")
+    assert done.returncode == 0, done.stderr
+
+
+def test_evolve_names_load_on_first_use():
+    done = run(
+        "import sys, evolve\n"
+        "assert 'evolve.search' not in sys.modules\n"
+        "from evolve import Search, SpaceConfig, make_executor\n"
+        "assert Search.__module__ == 'evolve.search' and 'evolve.search' in sys.modules\n"
+        "assert set(evolve.__all__) <= set(dir(evolve))\n"
+    )
+    assert done.returncode == 0, done.stderr

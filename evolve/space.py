@@ -90,8 +90,8 @@ class SpaceConfig:
             spec = get_family(fam)
             if lo < spec.min_nodes:
                 raise GenesisError(
-                    f"space nodes low must be >= {spec.min_nodes} with family {fam} "
-                    f"({spec.description or fam} needs n >= {spec.min_nodes}), got {self.nodes}"
+                    f"space nodes low must be >= {spec.min_nodes} with family {fam} (the fewest "
+                    f"nodes it can wire), got {self.nodes}"
                 )
         for name, low in (("channels", 2), ("batch_sizes", 1)):
             bad = [v for v in getattr(self, name) if not _number(v, integer=True) or v < low]

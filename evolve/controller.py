@@ -25,7 +25,7 @@ from torch import nn
 
 from evolve.space import SearchSpace
 from genesis import Architecture, Stage, build_architecture
-from graphs import random_dag
+from graphs import family_names, get_family, random_dag
 
 __all__ = ["Controller", "Decisions"]
 
@@ -41,10 +41,14 @@ def _one_thread():
         torch.set_num_threads(before)
 
 
-ER_P = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
-WS_K = (2, 4, 6)
-WS_P = (0.0, 0.25, 0.5, 0.75, 1.0)
-BA_M = (1, 2, 3, 4, 5)
+def _param_slots() -> list[tuple[str, str, tuple]]:
+    """(family, parameter, choices) of every registered family's controller choices, in
+    registration order: ``er p``, ``ws k``, ``ws p``, ``ba m``, then families added later."""
+    return [
+        (fam, key, tuple(values))
+        for fam in family_names()
+        for key, values in get_family(fam).choices.items()
+    ]
 
 
 @dataclass
@@ -88,15 +92,14 @@ class Controller(nn.Module):
         self.n_stages = len(probe.stages)
         lo, hi = cfg.nodes
         self.node_choices = tuple(range(lo, hi + 1))
-        # The fixed list of decision slots: (name, choices).
+        # The fixed list of decision slots: (name, choices). Per stage: the family, every
+        # registered family's parameters (graphs.families), the node count and the op.
+        self.param_slots = _param_slots()
         slots: list[tuple[str, tuple]] = [("width", tuple(cfg.channels))]
         for _ in range(self.n_stages):
             slots += [
                 ("family", tuple(cfg.families)),
-                ("er_p", ER_P),
-                ("ws_k", WS_K),
-                ("ws_p", WS_P),
-                ("ba_m", BA_M),
+                *((f"{fam}_{key}", values) for fam, key, values in self.param_slots),
                 ("nodes", self.node_choices),
                 ("op", tuple(cfg.ops)),
             ]
@@ -148,24 +151,16 @@ class Controller(nn.Module):
         width = self.slots[0][1][picks[0]]
         used = [0]
         stages = []
+        per_stage = len(self.param_slots) + 3  # family, the parameters, nodes, op
         for k in range(self.n_stages):
-            base = 1 + 7 * k
-            value = {
-                name: self.slots[base + j][1][picks[base + j]]
-                for j, name in enumerate(("family", "er_p", "ws_k", "ws_p", "ba_m", "nodes", "op"))
-            }
-            n = value["nodes"]
-            fam = value["family"]
-            if fam == "er":
-                params, idx = {"p": value["er_p"]}, [base + 1]
-            elif fam == "ws":
-                k_ws = min(value["ws_k"], n - 1 - (n - 1) % 2) if n > 2 else 2
-                n = max(n, 3)
-                params, idx = {"k": max(2, k_ws), "p": value["ws_p"]}, [base + 2, base + 3]
-            else:
-                params, idx = {"m": min(value["ba_m"], n - 1)}, [base + 4]
-            used += [base, *idx, base + 5, base + 6]
-            stages.append({"family": fam, "params": params, "nodes": n, "op": value["op"]})
+            base = 1 + per_stage * k
+            value = [self.slots[base + j][1][picks[base + j]] for j in range(per_stage)]
+            fam, n, op = value[0], value[-2], value[-1]
+            idx = [j for j, (f, _, _) in enumerate(self.param_slots, start=1) if f == fam]
+            chosen = {self.param_slots[j - 1][1]: value[j] for j in idx}
+            params, n = get_family(fam).fit(chosen, n)  # e.g. WS's even k < n, BA's m < n
+            used += [base, *(base + j for j in idx), base + per_stage - 2, base + per_stage - 1]
+            stages.append({"family": fam, "params": params, "nodes": n, "op": op})
         actions = [(i, picks[i]) for i in sorted(set(used))]
         return Decisions(width, stages, actions, list(picks))
 

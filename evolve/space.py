@@ -1,7 +1,8 @@
 """The search space: how architectures are drawn, mutated and crossed.
 
 Initial individuals come from the random generators with their family and parameters sampled
-(ER ``p``, WS ``k`` and ``p``, BA ``m``), nodes per stage and base width sampled, filled into a
+from the family registry's ranges (:mod:`graphs.families`: ER ``p``, WS ``k`` and ``p``, BA
+``m``), nodes per stage and base width sampled, filled into a
 preset's layout (:func:`genesis.build_architecture`); they train with the preset's recipe (or,
 with ``train_init = "sample"``, hyperparameters drawn from the space's ranges).
 Variation uses the graph mutations and crossover of :mod:`graphs` plus mutations of generator
@@ -13,17 +14,31 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from genesis import Architecture, GenesisError, Stage, build_architecture, get_preset, op_names
+from genesis import (
+    Architecture,
+    GenesisError,
+    Stage,
+    build_architecture,
+    default_ops,
+    get_preset,
+    op_names,
+)
 from genesis.genome import OPTIMIZERS
-from graphs import compute_nodes, crossover, mutate, random_dag
+from graphs import compute_nodes, crossover, family_names, get_family, mutate, random_dag
 
-__all__ = ["TRAIN_INIT", "SpaceConfig", "SearchSpace"]
+__all__ = ["TRAIN_INIT", "SpaceConfig", "SearchSpace", "default_families"]
 
-#: Ops the search may give a node by default: the convolutions and pools of the registry.
-DEFAULT_OPS = ("sep_conv_3x3", "sep_conv_5x5", "dil_sep_conv_3x3", "conv_3x3", "max_pool_3x3")
+#: Ops the search may give a node by default, as registered (``search=True``) when this module
+#: was imported: the convolutions and pools. :class:`SpaceConfig` reads the registry itself.
+DEFAULT_OPS = default_ops()
+
+
+def default_families() -> tuple[str, ...]:
+    """The graph families the search draws from by default (registered with ``search=True``)."""
+    return tuple(name for name in family_names() if get_family(name).search)
 
 
 #: How new individuals get their training hyperparameters (see :class:`SpaceConfig`).
@@ -35,11 +50,11 @@ class SpaceConfig:
     """What the search may build."""
 
     preset: str = "fashion-mnist"  # macro layout (genesis.PRESETS)
-    families: tuple[str, ...] = ("er", "ws", "ba")  # graph families for new stages
+    families: tuple[str, ...] = field(default_factory=default_families)  # graph families
     nodes: tuple[int, int] = (4, 10)  # nodes per stage, inclusive range
     max_nodes: int = 16  # no stage grows past this by mutation
     channels: tuple[int, ...] = (8, 12, 16)  # base widths C to draw from
-    ops: tuple[str, ...] = DEFAULT_OPS  # ops mutation may give a node
+    ops: tuple[str, ...] = field(default_factory=default_ops)  # ops a node may get
     optimizers: tuple[str, ...] = ("sgd", "adamw")  # optimizers to draw from
     lr_sgd: tuple[float, float] = (0.02, 0.4)  # SGD learning rate range (log-uniform)
     lr_adamw: tuple[float, float] = (5e-4, 1e-2)  # AdamW learning rate range (log-uniform)
@@ -67,11 +82,17 @@ class SpaceConfig:
                 f"space nodes must satisfy 2 <= low <= high <= max_nodes, got {self.nodes} with "
                 f"max_nodes={self.max_nodes}"
             )
-        if "ws" in self.families and lo < 3:
-            raise GenesisError(
-                f"space nodes low must be >= 3 with family ws (Watts-Strogatz needs an even k "
-                f"with 2 <= k < n), got {self.nodes}"
-            )
+        for fam in self.families:
+            if fam not in family_names():
+                raise GenesisError(
+                    f"space families must be among {', '.join(family_names())}, got {fam!r}"
+                )
+            spec = get_family(fam)
+            if lo < spec.min_nodes:
+                raise GenesisError(
+                    f"space nodes low must be >= {spec.min_nodes} with family {fam} (the fewest "
+                    f"nodes it can wire), got {self.nodes}"
+                )
         for name, low in (("channels", 2), ("batch_sizes", 1)):
             bad = [v for v in getattr(self, name) if not _number(v, integer=True) or v < low]
             if bad:
@@ -90,9 +111,6 @@ class SpaceConfig:
             raise GenesisError(
                 f"space train_init must be one of {', '.join(TRAIN_INIT)}, got {self.train_init!r}"
             )
-        for fam in self.families:
-            if fam not in ("er", "ws", "ba"):
-                raise GenesisError(f"space families must be among er, ws, ba, got {fam!r}")
         if (
             not self.families
             or not self.channels
@@ -163,14 +181,10 @@ class SearchSpace:
     def sample_generator(
         self, rng: random.Random, n: int, family: str | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """A family and parameters valid for ``n`` nodes."""
+        """A family and parameters valid for ``n`` nodes, drawn from the family's registered
+        ranges (:meth:`graphs.Family.sample`)."""
         family = family or rng.choice(self.cfg.families)
-        if family == "er":
-            return family, {"p": round(rng.uniform(0.1, 0.6), 3)}
-        if family == "ws":
-            ks = [k for k in range(2, n, 2)] or [2]
-            return family, {"k": rng.choice(ks[:3]), "p": round(rng.uniform(0.0, 1.0), 3)}
-        return family, {"m": rng.randint(1, max(1, min(5, n - 1)))}
+        return family, get_family(family).sample(rng, n)
 
     def sample_train(self, rng: random.Random, base):
         """Training hyperparameters drawn from the space (epochs kept from ``base``)."""
@@ -267,8 +281,7 @@ class SearchSpace:
         family = origin.get("family") if origin.get("family") in self.cfg.families else None
         if family is None or rng.random() < 0.25:
             family = rng.choice(self.cfg.families)
-        if family == "ws":
-            n = max(n, 3)  # Watts-Strogatz needs an even k with 2 <= k < n
+        n = max(n, get_family(family).min_nodes)  # e.g. Watts-Strogatz needs an even k < n
         family, params = self.sample_generator(rng, n, family)
         op = rng.choice(sorted(set(stage.ops().values())))
         G = random_dag(family, n, seed=rng, op=op, **params)

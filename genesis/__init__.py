@@ -1,7 +1,10 @@
 """genesis: generate neural-network architectures from random graphs, and measure them.
 
 The architecture genome, the op registry, presets and the ``genesis`` CLI live here; the random
-graphs themselves come from :mod:`graphs`.
+graphs themselves come from :mod:`graphs`. ``import genesis`` never imports torch: the op
+registry's names and cost functions, the genome, its hash and its complexity are pure Python;
+building, training and exporting a network (:mod:`genesis.compiler`, :mod:`genesis.train`,
+:mod:`genesis.export`, :mod:`genesis.data`) import torch when they are imported.
 """
 
 from genesis.fingerprint import architecture_hash, stage_hash
@@ -16,8 +19,26 @@ from genesis.genome import (
     load_architecture,
     save_architecture,
 )
-from genesis.ops import OPS, Complexity, OpSpec, get_op, op_names, register_op
-from genesis.presets import DEFAULT_PRESET, PRESETS, Preset, build_architecture, get_preset
+from genesis.ops import (
+    OPS,
+    Complexity,
+    OpSpec,
+    default_ops,
+    get_op,
+    op_colors,
+    op_names,
+    register_op,
+    unregister_op,
+)
+from genesis.presets import (
+    DEFAULT_PRESET,
+    PRESETS,
+    Preset,
+    build_architecture,
+    get_preset,
+    preset_names,
+    register_preset,
+)
 from graphs import GenesisError
 
 __version__ = "0.1.0"
@@ -39,11 +60,16 @@ __all__ = [
     "TrainConfig",
     "architecture_hash",
     "build_architecture",
+    "default_ops",
     "get_op",
     "get_preset",
     "load_architecture",
+    "op_colors",
     "op_names",
+    "preset_names",
     "register_op",
+    "register_preset",
     "save_architecture",
     "stage_hash",
+    "unregister_op",
 ]

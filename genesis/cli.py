@@ -24,17 +24,16 @@ from genesis.fingerprint import architecture_hash
 from genesis.genome import Architecture, load_architecture, save_architecture
 from genesis.ops import op_names
 from genesis.presets import DEFAULT_PRESET, PRESETS, build_architecture
-from graphs import DEFAULT_OP, FAMILIES, GenesisError
+from graphs import DEFAULT_OP, GenesisError, family_names, get_family
 
 __all__ = ["main", "build_parser"]
 
 EXIT_BAD_INPUT = 2
 
-#: Family -> its parameters settable by flag, with RandWire's best settings as defaults.
+#: Family -> its parameters settable by flag, with RandWire's best settings as defaults, as the
+#: family registry (graphs.families) held them at import; `_family_params` reads the registry.
 FAMILY_FLAGS: dict[str, dict[str, Any]] = {
-    "er": {"p": 0.2},
-    "ws": {"k": 4, "p": 0.75},
-    "ba": {"m": 5},
+    name: dict(get_family(name).defaults) for name in family_names()
 }
 
 
@@ -83,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "family",
         metavar="FAMILY",
-        help=f"graph family: {', '.join(FAMILIES)}, or nx:<networkx generator>",
+        help=f"graph family: {', '.join(family_names())}, or nx:<networkx generator>",
     )
     gen.add_argument("--nodes", type=int, help="compute nodes per stage N (preset default)")
     gen.add_argument("--p", type=float, help="ER edge / WS rewiring probability (0.2 / 0.75)")
@@ -315,19 +314,18 @@ def _family_params(args: argparse.Namespace) -> dict[str, Any]:
     }
     if family.startswith("nx:"):
         params = dict(given)
-    elif family in FAMILY_FLAGS:
-        defaults = FAMILY_FLAGS[family]
+    elif family in family_names():
+        defaults = dict(get_family(family).defaults)
         stray = sorted(set(given) - set(defaults))
         if stray:
             flags = ", ".join(f"--{s}" for s in stray)
-            raise GenesisError(
-                f"{flags} does not apply to family {family!r}; it takes "
-                f"{', '.join('--' + k for k in defaults)}"
-            )
+            takes = ", ".join("--" + k for k in defaults) or "no flags (use --param)"
+            raise GenesisError(f"{flags} does not apply to family {family!r}; it takes {takes}")
         params = {**defaults, **given}
     else:
         raise GenesisError(
-            f"unknown graph family {family!r}; known: {', '.join(FAMILIES)}, nx:<generator name>"
+            f"unknown graph family {family!r}; known: {', '.join(family_names())}, "
+            "nx:<generator name>"
         )
     params.update(dict(args.param))
     return params

@@ -3,7 +3,9 @@
 Each op is registered with :func:`register_op` as a *module factory* ``(c_in, c_out, stride) ->
 torch.nn.Module`` together with a *complexity function* ``(c_in, c_out, stride, h, w) ->
 Complexity`` that counts multiply-adds and parameters without building the module (pycls's
-``*_cx`` functions). One test holds the two equal for every registered op.
+``*_cx`` functions), its colour in renderings and whether the search offers it by default. One
+test holds the factory and the count equal for every registered op. The factories import their
+torch modules (:mod:`genesis.layers`) only when called, so this registry imports without torch.
 
 Every op maps ``(N, c_in, H, W)`` to ``(N, c_out, ceil(H / stride), ceil(W / stride))``. The
 nodes a stage's input feeds get ``stride = stage stride`` and ``c_in`` = the stage input width;
@@ -18,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from graphs import DEFAULT_OP, GenesisError
+
+if TYPE_CHECKING:  # the modules are built lazily, so the registry imports without torch
+    from torch import nn
 
 __all__ = [
     "DEFAULT_OP",
@@ -29,8 +33,11 @@ __all__ = [
     "Complexity",
     "OpSpec",
     "register_op",
+    "unregister_op",
     "get_op",
     "op_names",
+    "default_ops",
+    "op_colors",
     "conv_cx",
     "bn_cx",
     "linear_cx",
@@ -73,54 +80,6 @@ def linear_cx(c_in: int, c_out: int) -> Complexity:
     return Complexity(c_in * c_out, c_in * c_out + c_out)
 
 
-# -- modules --------------------------------------------------------------------------------------
-class SepConv(nn.Sequential):
-    """ReLU -> depthwise k x k (dilated) conv -> pointwise 1x1 conv -> BN (RandWire's node op)."""
-
-    def __init__(self, c_in: int, c_out: int, stride: int, k: int = 3, dilation: int = 1):
-        pad = dilation * (k - 1) // 2
-        super().__init__(
-            nn.ReLU(),
-            nn.Conv2d(c_in, c_in, k, stride, pad, dilation=dilation, groups=c_in, bias=False),
-            nn.Conv2d(c_in, c_out, 1, bias=False),
-            nn.BatchNorm2d(c_out),
-        )
-
-
-class ReLUConvBN(nn.Sequential):
-    """ReLU -> k x k conv -> BN."""
-
-    def __init__(self, c_in: int, c_out: int, stride: int, k: int = 3):
-        super().__init__(
-            nn.ReLU(), nn.Conv2d(c_in, c_out, k, stride, k // 2, bias=False), nn.BatchNorm2d(c_out)
-        )
-
-
-class Pool(nn.Sequential):
-    """3x3 max or average pooling; a 1x1 conv with BN follows when the width changes."""
-
-    def __init__(self, c_in: int, c_out: int, stride: int, kind: str = "max"):
-        pool = (
-            nn.MaxPool2d(3, stride, 1)
-            if kind == "max"
-            else nn.AvgPool2d(3, stride, 1, count_include_pad=False)
-        )
-        layers: list[nn.Module] = [pool]
-        if c_in != c_out:
-            layers += [nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out)]
-        super().__init__(*layers)
-
-
-class Identity(nn.Sequential):
-    """The input itself; a strided 1x1 conv with BN where the shape changes."""
-
-    def __init__(self, c_in: int, c_out: int, stride: int):
-        layers: list[nn.Module] = []
-        if c_in != c_out or stride != 1:
-            layers = [nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)]
-        super().__init__(*layers)
-
-
 # -- complexity -----------------------------------------------------------------------------------
 def _sep_cx(k: int) -> Callable[..., Complexity]:
     def cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
@@ -156,19 +115,28 @@ def _identity_cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexi
 # -- registry -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OpSpec:
-    """A registered op: how to build it and how to count it."""
+    """A registered op: how to build it, how to count it, how to draw it, whether to search it."""
 
     name: str  # registry key, stored in architecture JSON
     factory: Callable[[int, int, int], nn.Module]  # (c_in, c_out, stride) -> module
     complexity: Callable[[int, int, int, int, int], Complexity]  # (c_in, c_out, stride, h, w)
     description: str = ""  # one line for `genesis info` and renderings
+    color: str = ""  # fill colour in renderings ("" for the renderer's grey)
+    search: bool = False  # in the search space's default ops
 
 
-#: Op name -> :class:`OpSpec`. Extend it with :func:`register_op`.
+#: Op name -> :class:`OpSpec`, in registration order. Extend it with :func:`register_op`.
 OPS: dict[str, OpSpec] = {}
 
 
-def register_op(name: str, complexity: Callable[..., Complexity], description: str = ""):
+def register_op(
+    name: str,
+    complexity: Callable[..., Complexity],
+    description: str = "",
+    *,
+    color: str = "",
+    search: bool = False,
+):
     """Decorator registering a module factory ``(c_in, c_out, stride) -> nn.Module`` as op ``name``.
 
     Parameters
@@ -180,29 +148,50 @@ def register_op(name: str, complexity: Callable[..., Complexity], description: s
         conv and linear multiply-adds, trainable parameters, output size.
     description : str
         One line shown in listings.
+    color : str
+        Fill colour of its nodes in renderings (``"#RRGGBB"``); empty for grey.
+    search : bool
+        Whether the search space offers the op by default (:func:`default_ops`).
+
+    Notes
+    -----
+    Keep the factory free of a top-level torch import (import the module class inside it, as
+    the built-in ops import :mod:`genesis.layers`): the registry's names and cost functions are
+    read by ``import genesis`` and the search space, which never build a module.
 
     Examples
     --------
     >>> @register_op("conv_5x5", complexity=_conv_cx(5), description="ReLU-conv5x5-BN")
     ... def _conv5(c_in, c_out, stride):
+    ...     from genesis.layers import ReLUConvBN
     ...     return ReLUConvBN(c_in, c_out, stride, k=5)
     >>> "conv_5x5" in op_names()
     True
-    >>> del OPS["conv_5x5"]
+    >>> unregister_op("conv_5x5")
     """
+    if not isinstance(name, str) or not name or name != name.strip():
+        raise GenesisError(f"an op name must be a non-empty string without spaces, got {name!r}")
+    if not callable(complexity):
+        raise GenesisError(f"op {name!r} needs a callable complexity function")
 
     def wrap(factory: Callable[[int, int, int], nn.Module]):
-        OPS[name] = OpSpec(name, factory, complexity, description)
+        OPS[name] = OpSpec(name, factory, complexity, description, color, search)
         return factory
 
     return wrap
+
+
+def unregister_op(name: str) -> None:
+    """Remove op ``name`` (tests that register their own); unknown names raise."""
+    get_op(name)
+    del OPS[name]
 
 
 def get_op(name: str) -> OpSpec:
     """The registered op ``name``; raises :class:`GenesisError` listing the known ones."""
     try:
         return OPS[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise GenesisError(f"unknown op {name!r}; known ops: {', '.join(op_names())}") from None
 
 
@@ -211,27 +200,93 @@ def op_names() -> list[str]:
     return sorted(OPS)
 
 
-register_op("sep_conv_3x3", _sep_cx(3), "ReLU-SepConv3x3-BN (RandWire)")(
-    lambda c_in, c_out, stride: SepConv(c_in, c_out, stride, k=3)
+def default_ops() -> tuple[str, ...]:
+    """The ops the search space offers by default (``search=True``), in registration order."""
+    return tuple(name for name, spec in OPS.items() if spec.search)
+
+
+def op_colors() -> dict[str, str]:
+    """Op name -> fill colour in renderings, for the ops registered with one."""
+    return {name: spec.color for name, spec in OPS.items() if spec.color}
+
+
+@register_op(
+    "sep_conv_3x3", _sep_cx(3), "ReLU-SepConv3x3-BN (RandWire)", color="#88CCEE", search=True
 )
-register_op("sep_conv_5x5", _sep_cx(5), "ReLU-SepConv5x5-BN")(
-    lambda c_in, c_out, stride: SepConv(c_in, c_out, stride, k=5)
+def _sep_conv_3x3(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import SepConv
+
+    return SepConv(c_in, c_out, stride, k=3)
+
+
+@register_op("sep_conv_5x5", _sep_cx(5), "ReLU-SepConv5x5-BN", color="#44AA99", search=True)
+def _sep_conv_5x5(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import SepConv
+
+    return SepConv(c_in, c_out, stride, k=5)
+
+
+@register_op(
+    "dil_sep_conv_3x3", _sep_cx(3), "ReLU-SepConv3x3 dilation 2-BN", color="#117733", search=True
 )
-register_op("dil_sep_conv_3x3", _sep_cx(3), "ReLU-SepConv3x3 dilation 2-BN")(
-    lambda c_in, c_out, stride: SepConv(c_in, c_out, stride, k=3, dilation=2)
+def _dil_sep_conv_3x3(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import SepConv
+
+    return SepConv(c_in, c_out, stride, k=3, dilation=2)
+
+
+@register_op("conv_3x3", _conv_cx(3), "ReLU-Conv3x3-BN", color="#DDCC77", search=True)
+def _conv_3x3(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import ReLUConvBN
+
+    return ReLUConvBN(c_in, c_out, stride, k=3)
+
+
+@register_op("conv_1x1", _conv_cx(1), "ReLU-Conv1x1-BN", color="#CC6677")
+def _conv_1x1(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import ReLUConvBN
+
+    return ReLUConvBN(c_in, c_out, stride, k=1)
+
+
+@register_op(
+    "max_pool_3x3",
+    _pool_cx,
+    "MaxPool3x3 (+Conv1x1-BN when the width changes)",
+    color="#AA4499",
+    search=True,
 )
-register_op("conv_3x3", _conv_cx(3), "ReLU-Conv3x3-BN")(
-    lambda c_in, c_out, stride: ReLUConvBN(c_in, c_out, stride, k=3)
+def _max_pool_3x3(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import Pool
+
+    return Pool(c_in, c_out, stride, "max")
+
+
+@register_op(
+    "avg_pool_3x3", _pool_cx, "AvgPool3x3 (+Conv1x1-BN when the width changes)", color="#882255"
 )
-register_op("conv_1x1", _conv_cx(1), "ReLU-Conv1x1-BN")(
-    lambda c_in, c_out, stride: ReLUConvBN(c_in, c_out, stride, k=1)
+def _avg_pool_3x3(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import Pool
+
+    return Pool(c_in, c_out, stride, "avg")
+
+
+@register_op(
+    "identity", _identity_cx, "Identity (Conv1x1-BN when the shape changes)", color="#DDDDDD"
 )
-register_op("max_pool_3x3", _pool_cx, "MaxPool3x3 (+Conv1x1-BN when the width changes)")(
-    lambda c_in, c_out, stride: Pool(c_in, c_out, stride, "max")
-)
-register_op("avg_pool_3x3", _pool_cx, "AvgPool3x3 (+Conv1x1-BN when the width changes)")(
-    lambda c_in, c_out, stride: Pool(c_in, c_out, stride, "avg")
-)
-register_op("identity", _identity_cx, "Identity (Conv1x1-BN when the shape changes)")(
-    lambda c_in, c_out, stride: Identity(c_in, c_out, stride)
-)
+def _identity(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import Identity
+
+    return Identity(c_in, c_out, stride)
+
+
+_LAYERS = ("SepConv", "ReLUConvBN", "Pool", "Identity")
+
+
+def __getattr__(name: str):
+    """The module classes, moved to :mod:`genesis.layers`, still reachable here (imports torch)."""
+    if name in _LAYERS:
+        from genesis import layers
+
+        return getattr(layers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ __all__ = [
     "StageSlot",
     "register_preset",
     "get_preset",
+    "preset_names",
     "build_architecture",
 ]
 
@@ -75,8 +76,19 @@ def get_preset(name: str) -> Preset:
         return PRESETS[name]
     except KeyError:
         raise GenesisError(
-            f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}"
+            f"unknown preset {name!r}; known presets: {', '.join(preset_names())}"
         ) from None
+
+
+def preset_names() -> list[str]:
+    """Registered preset names in registration order (the default, ``fashion-mnist``, first).
+
+    Examples
+    --------
+    >>> preset_names()[:2]
+    ['fashion-mnist', 'cifar10']
+    """
+    return list(PRESETS)
 
 
 def _compact(c: int, n: int, s: int) -> tuple[list[StemLayer], list[StageSlot]]:
@@ -174,7 +186,8 @@ def build_architecture(
     preset : str
         A name in :data:`PRESETS`.
     family : str, optional
-        ``"er"``, ``"ws"``, ``"ba"`` or ``"nx:<generator>"``; default the preset's (WS).
+        A registered family (:func:`graphs.family_names`: ``"er"``, ``"ws"``, ``"ba"``, ...) or
+        ``"nx:<generator>"``; default the preset's (WS).
     params : mapping, optional
         The family's parameters (e.g. ``{"k": 4, "p": 0.75}``); default the preset's when the
         family is the preset's, else none.

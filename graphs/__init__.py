@@ -5,13 +5,24 @@ Pure networkx + numpy; never imports torch.
 
 from graphs.dag import DEFAULT_OP, attach_io, compute_nodes, relabel_canonical, to_dag, validate_dag
 from graphs.errors import GenesisError
-from graphs.generators import (
+from graphs.families import (
     FAMILIES,
+    EvenBelow,
+    Family,
+    IntBelow,
+    ParamRange,
+    Uniform,
+    family_names,
+    get_family,
+    random_dag,
+    register_family,
+    unregister_family,
+)
+from graphs.generators import (
     ba_isolated_graph,
     barabasi_albert,
     erdos_renyi,
     from_networkx,
-    random_dag,
     watts_strogatz,
 )
 from graphs.mutations import (
@@ -31,7 +42,12 @@ __all__ = [
     "DEFAULT_OP",
     "FAMILIES",
     "MUTATIONS",
+    "EvenBelow",
+    "Family",
     "GenesisError",
+    "IntBelow",
+    "ParamRange",
+    "Uniform",
     "add_edge",
     "attach_io",
     "ba_isolated_graph",
@@ -40,16 +56,20 @@ __all__ = [
     "crossover",
     "delete_node",
     "erdos_renyi",
+    "family_names",
     "from_networkx",
+    "get_family",
     "graph_stats",
     "insert_node",
     "mutate",
     "mutate_op",
     "random_dag",
+    "register_family",
     "relabel_canonical",
     "remove_edge",
     "rewire_edge",
     "to_dag",
+    "unregister_family",
     "validate_dag",
     "watts_strogatz",
 ]

@@ -7,15 +7,16 @@ Three families from the RandWire paper, each numbering its nodes as the paper do
 - :func:`watts_strogatz` (WS): clockwise around the ring; networkx's labels.
 - :func:`barabasi_albert` (BA): the ``m`` seed nodes first, then in order of arrival.
 
-Any other undirected networkx generator is reached by name through :func:`from_networkx`, and
-:func:`random_dag` dispatches on a family name (``"er"``, ``"ws"``, ``"ba"``, ``"nx:<name>"``).
+Any other undirected networkx generator is reached by name through :func:`from_networkx`. The
+families registry (:mod:`graphs.families`) names the three, with their defaults and ranges, and
+:func:`graphs.random_dag` dispatches on a family name (``"er"``, ``"ws"``, ``"ba"``,
+``"nx:<name>"``).
 Every function takes ``seed`` the networkx way: an int, a :class:`random.Random`, or None.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import random
 from collections.abc import Callable
 from typing import Any
@@ -27,13 +28,11 @@ from graphs.dag import DEFAULT_OP, to_dag
 from graphs.errors import GenesisError
 
 __all__ = [
-    "FAMILIES",
     "erdos_renyi",
     "watts_strogatz",
     "barabasi_albert",
     "ba_isolated_graph",
     "from_networkx",
-    "random_dag",
 ]
 
 
@@ -290,58 +289,3 @@ def from_networkx(name: str, seed=None, op: str = DEFAULT_OP, **params: Any) -> 
     except TypeError:  # labels that do not sort (tuples of mixed types...): keep arrival order
         order = list(graph)
     return to_dag(graph, order=order, op=op)
-
-
-#: Family name -> generator of a stage DAG with ``n`` compute nodes.
-FAMILIES: dict[str, Callable[..., nx.DiGraph]] = {
-    "er": erdos_renyi,
-    "ws": watts_strogatz,
-    "ba": barabasi_albert,
-}
-
-
-def random_dag(family: str, n: int, seed=None, op: str = DEFAULT_OP, **params: Any) -> nx.DiGraph:
-    """Stage DAG of ``n`` compute nodes from a family name and its parameters.
-
-    ``family`` is ``"er"`` (params ``p``), ``"ws"`` (``k``, ``p``), ``"ba"`` (``m``, optional
-    ``initial``) or ``"nx:<generator>"`` (the generator's keywords; ``n`` is passed as its ``n``
-    when it takes one).
-
-    Examples
-    --------
-    >>> G = random_dag("ws", 16, k=4, p=0.75, seed=3)
-    >>> G.number_of_nodes()
-    18
-    """
-    if family.startswith("nx:"):
-        name = family[3:]
-        func = _nx_generator(name)
-        kwargs = dict(params)
-        if "n" in inspect.signature(func).parameters and "n" not in kwargs:
-            kwargs["n"] = n
-        return from_networkx(name, seed=seed, op=op, **kwargs)
-    try:
-        gen = FAMILIES[family]
-    except KeyError:
-        raise GenesisError(
-            f"unknown graph family {family!r}; known: {', '.join(sorted(FAMILIES))}, nx:<name>"
-        ) from None
-    allowed = set(inspect.signature(gen).parameters) - {"n", "seed", "op"}
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise GenesisError(
-            f"family {family!r} takes parameters {sorted(allowed)}, got unknown {unknown}"
-        )
-    missing = sorted(
-        p
-        for p, spec in inspect.signature(gen).parameters.items()
-        if p not in ("n", "seed", "op")
-        and spec.default is inspect.Parameter.empty
-        and p not in params
-    )
-    if missing:
-        raise GenesisError(f"family {family!r} needs parameters {missing}")
-    for key, value in params.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            raise GenesisError(f"family {family!r} parameter {key} must be finite, got {value}")
-    return gen(n, seed=seed, op=op, **params)

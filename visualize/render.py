@@ -12,30 +12,52 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
-from genesis import Architecture, GenesisError
+from genesis import Architecture, GenesisError, op_colors
 from graphs import compute_nodes
 
 __all__ = ["OP_COLORS", "FORMATS", "architecture_graph", "edge_weights", "render_architecture"]
 
-#: Fill colour per op (a colour-blind-safe palette); unknown ops get grey.
-OP_COLORS = {
-    "sep_conv_3x3": "#88CCEE",
-    "sep_conv_5x5": "#44AA99",
-    "dil_sep_conv_3x3": "#117733",
-    "conv_3x3": "#DDCC77",
-    "conv_1x1": "#CC6677",
-    "max_pool_3x3": "#AA4499",
-    "avg_pool_3x3": "#882255",
-    "identity": "#DDDDDD",
-}
+
+class _OpColors(Mapping[str, str]):
+    """Op -> fill colour, read live from the op registry (``register_op(..., color=...)``)."""
+
+    def __getitem__(self, op: str) -> str:
+        return op_colors()[op]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(op_colors())
+
+    def __len__(self) -> int:
+        return len(op_colors())
+
+    def __repr__(self) -> str:
+        return repr(op_colors())
+
+
+#: Fill colour per op, as registered with the op (a colour-blind-safe palette for the built-in
+#: ones); ops without a colour get grey.
+OP_COLORS: Mapping[str, str] = _OpColors()
 FORMATS = ("png", "svg", "pdf", "dot")
 _LIGHT_TEXT = {"#117733", "#AA4499", "#882255", "#CC6677"}
+
+
+def _text_color(fill: str) -> str:
+    """White on the palette's dark fills and on any other dark ``#RRGGBB``; black otherwise."""
+    if fill in _LIGHT_TEXT:
+        return "white"
+    if len(fill) != 7 or not fill.startswith("#"):
+        return "black"
+    try:
+        r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    except ValueError:
+        return "black"
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 110 else "black"
 
 
 def edge_weights(arch: Architecture, state: Mapping[str, Any]) -> dict[tuple[int, int, int], float]:
@@ -156,7 +178,7 @@ def architecture_graph(
                     fillcolor=fill,
                     width="0.35",
                     fixedsize="true",
-                    fontcolor="white" if fill in _LIGHT_TEXT else "black",
+                    fontcolor=_text_color(fill),
                     tooltip=op,
                 )
             for u, v in sorted(G.edges):
@@ -188,7 +210,7 @@ def architecture_graph(
                 shape="box",
                 fillcolor=fill,
                 fontsize="9",
-                fontcolor="white" if fill in _LIGHT_TEXT else "black",
+                fontcolor=_text_color(fill),
             )
     return dot
 

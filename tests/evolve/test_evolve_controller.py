@@ -28,7 +28,7 @@ from runfiles import run_search as _search
 from runfiles import trained as _trained
 
 from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig, load_config
-from evolve.controller import BA_M, ER_P, WS_K, WS_P, Controller
+from evolve.controller import Controller
 from evolve.evaluate import evaluate_task
 from evolve.executors import Executor
 from evolve.fitness import constrained_score
@@ -36,6 +36,13 @@ from evolve.space import SearchSpace, SpaceConfig
 from genesis import Architecture, architecture_hash, build_architecture
 from genesis.complexity import count_complexity
 from genesis.runfolder import RunFolder
+from graphs import get_family
+
+#: The controller's choices per family parameter, as the family registry offers them.
+ER_P = get_family("er").choices["p"]
+WS_K = get_family("ws").choices["k"]
+WS_P = get_family("ws").choices["p"]
+BA_M = get_family("ba").choices["m"]
 
 SPACE = SpaceConfig(
     families=("er", "ws", "ba"),

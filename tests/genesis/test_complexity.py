@@ -14,8 +14,8 @@ from genesis.compiler import compile_architecture
 from genesis.complexity import count_complexity, feature_plan
 from genesis.genome import Architecture, Head, Stage, StemLayer
 from genesis.ops import OPS
-from genesis.presets import PRESETS
-from graphs import compute_nodes, random_dag
+from genesis.presets import preset_names
+from graphs import compute_nodes, family_names, get_family, random_dag
 
 REGRESSION = Path(__file__).with_name("model_complexity.json")
 
@@ -39,9 +39,11 @@ def check_exact(arch: Architecture) -> None:
     assert cx.flops == 2 * macs
 
 
-@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("preset", sorted(preset_names()))
 @pytest.mark.parametrize(
-    "family,params", [("ws", {"k": 4, "p": 0.75}), ("er", {"p": 0.2}), ("ba", {"m": 3})]
+    "family,params",
+    [("ws", {"k": 4, "p": 0.75}), ("er", {"p": 0.2}), ("ba", {"m": 3})]
+    + [(f, dict(get_family(f).defaults)) for f in family_names() if f not in ("er", "ws", "ba")],
 )
 def test_exact_for_every_preset_and_family(preset, family, params):
     check_exact(build_architecture(preset, family, params, seed=1))
@@ -129,7 +131,7 @@ def test_regression_file_of_presets():
 def regression_table() -> dict:
     return {
         name: count_complexity(build_architecture(name, seed=0)).as_dict()
-        for name in sorted(PRESETS)
+        for name in sorted(preset_names())
     }
 
 

@@ -20,7 +20,7 @@ from genesis import (
     op_names,
     stage_hash,
 )
-from graphs import add_edge, random_dag, remove_edge, rewire_edge
+from graphs import add_edge, family_names, get_family, random_dag, remove_edge, rewire_edge
 
 FAMILIES = {
     "er": ("er", {"p": 0.3}),
@@ -28,6 +28,10 @@ FAMILIES = {
     "ba": ("ba", {"m": 2}),
     "ba-star": ("ba", {"m": 2, "initial": "star"}),
     "nx-powerlaw": ("nx:powerlaw_cluster_graph", {"m": 2, "p": 0.3}),
+} | {  # and every other registered family with its defaults
+    name: (name, dict(get_family(name).defaults))
+    for name in family_names()
+    if name not in ("er", "ws", "ba")
 }
 
 

@@ -24,7 +24,7 @@ from genesis import (
     op_names,
     save_architecture,
 )
-from graphs import random_dag, watts_strogatz
+from graphs import family_names, get_family, random_dag, watts_strogatz
 
 #: Every graph family with parameters that work for 8 or more nodes per stage.
 FAMILIES = {
@@ -33,6 +33,10 @@ FAMILIES = {
     "ba": ("ba", {"m": 2}),
     "ba-star": ("ba", {"m": 2, "initial": "star"}),
     "nx-powerlaw": ("nx:powerlaw_cluster_graph", {"m": 2, "p": 0.3}),
+} | {  # and every other registered family with its defaults
+    name: (name, dict(get_family(name).defaults))
+    for name in family_names()
+    if name not in ("er", "ws", "ba")
 }
 
 

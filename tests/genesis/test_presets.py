@@ -19,6 +19,7 @@ from genesis import (
     architecture_hash,
     build_architecture,
     get_preset,
+    preset_names,
 )
 from genesis.presets import StageSlot, register_preset
 
@@ -39,6 +40,12 @@ def test_registry_holds_the_documented_presets():
     for name, preset in PRESETS.items():
         assert get_preset(name) is preset and preset.name == name
         assert preset.description
+
+
+def test_preset_names_list_the_registry_in_order():
+    assert preset_names() == list(PRESETS)
+    assert preset_names()[:4] == ["fashion-mnist", "cifar10", "randwire-small", "randwire-regular"]
+    assert preset_names() is not preset_names()  # a fresh list: changing it changes nothing
 
 
 def test_fashion_mnist_layout():
@@ -248,6 +255,7 @@ def test_register_preset(monkeypatch):
     )
     assert register_preset(tiny) is tiny
     assert presets.get_preset("tiny") is tiny
+    assert preset_names()[-1] == "tiny" and preset_names()[0] == DEFAULT_PRESET
     arch = build_architecture("tiny", seed=0)
     assert layout(arch)["stages"] == [(4, 3, 1)]
     assert arch.meta["family"] == "er" and arch.head == Head()

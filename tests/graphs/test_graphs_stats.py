@@ -5,7 +5,7 @@ import math
 import networkx as nx
 import pytest
 
-from graphs import FAMILIES, graph_stats, random_dag, to_dag, watts_strogatz
+from graphs import family_names, get_family, graph_stats, random_dag, to_dag, watts_strogatz
 
 KEYS = {
     "nodes",
@@ -22,10 +22,15 @@ KEYS = {
     "degree_max",
 }
 
-FAMILY_PARAMS = {"er": {"p": 0.3}, "ws": {"k": 4, "p": 0.5}, "ba": {"m": 3}}
+#: Every registered family's defaults, or the values these tests were written with.
+FAMILY_PARAMS = {name: dict(get_family(name).defaults) for name in family_names()} | {
+    "er": {"p": 0.3},
+    "ws": {"k": 4, "p": 0.5},
+    "ba": {"m": 3},
+}
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("family", sorted(family_names()))
 def test_keys_and_types(family):
     s = graph_stats(random_dag(family, 16, seed=0, **FAMILY_PARAMS[family]))
     assert set(s) == KEYS

@@ -4,6 +4,7 @@ The architecture genome, the op registry, presets and the ``genesis`` CLI live h
 graphs themselves come from :mod:`graphs`.
 """
 
+from genesis.description import describe
 from genesis.fingerprint import architecture_hash, stage_hash
 from genesis.genome import (
     SCHEMA,
@@ -39,6 +40,7 @@ __all__ = [
     "TrainConfig",
     "architecture_hash",
     "build_architecture",
+    "describe",
     "get_op",
     "get_preset",
     "load_architecture",

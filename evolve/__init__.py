@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         FinalConfig,
         ProxyConfig,
         SearchConfig,
+        check_proxy_data,
         dump_config,
         load_config,
     )
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from evolve.runner import run_search
     from evolve.search import Search, SearchOutcome
     from evolve.space import SearchSpace, SpaceConfig
-    from evolve.tune import HyperSpace, TuneConfig
+    from evolve.tune import BASE_ARCHITECTURE, HyperSpace, TuneConfig, tuning_config
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
@@ -41,6 +42,7 @@ _EXPORTS = {
     "FinalConfig": "evolve.config",
     "ProxyConfig": "evolve.config",
     "SearchConfig": "evolve.config",
+    "check_proxy_data": "evolve.config",
     "dump_config": "evolve.config",
     "load_config": "evolve.config",
     "LocalExecutor": "evolve.executors",
@@ -55,12 +57,15 @@ _EXPORTS = {
     "SearchOutcome": "evolve.search",
     "SearchSpace": "evolve.space",
     "SpaceConfig": "evolve.space",
+    "BASE_ARCHITECTURE": "evolve.tune",
     "HyperSpace": "evolve.tune",
     "TuneConfig": "evolve.tune",
+    "tuning_config": "evolve.tune",
 }
 
 __all__ = [
     "ARCH_STRATEGIES",
+    "BASE_ARCHITECTURE",
     "STRATEGIES",
     "EvolveConfig",
     "ExecutionConfig",
@@ -76,6 +81,7 @@ __all__ = [
     "SearchSpace",
     "SpaceConfig",
     "TuneConfig",
+    "check_proxy_data",
     "constrained_score",
     "dump_config",
     "hypervolume",
@@ -83,6 +89,7 @@ __all__ = [
     "make_executor",
     "pareto_front",
     "run_search",
+    "tuning_config",
 ]
 
 

@@ -12,6 +12,7 @@ import importlib
 
 _EXPORTS = {
     "EvolveConfig": "evolve.config",
+    "check_proxy_data": "evolve.config",
     "ExecutionConfig": "evolve.config",
     "FinalConfig": "evolve.config",
     "ProxyConfig": "evolve.config",
@@ -26,6 +27,7 @@ _EXPORTS = {
     "pareto_front": "evolve.fitness",
     "run_final": "evolve.final",
     "select_final": "evolve.final",
+    "run_search": "evolve.runner",
     "Search": "evolve.search",
     "SearchOutcome": "evolve.search",
     "SearchState": "evolve.search",
@@ -35,7 +37,9 @@ _EXPORTS = {
     "get_strategy": "evolve.strategies",
     "register_strategy": "evolve.strategies",
     "strategy_names": "evolve.strategies",
+    "BASE_ARCHITECTURE": "evolve.tune",
     "HyperSpace": "evolve.tune",
+    "tuning_config": "evolve.tune",
     "TuneConfig": "evolve.tune",
 }
 

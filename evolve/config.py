@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "FinalConfig",
     "ExecutionConfig",
     "EvolveConfig",
+    "check_proxy_data",
     "load_config",
     "dump_config",
 ]
@@ -308,3 +310,48 @@ def dump_config(cfg: EvolveConfig) -> str:
         lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def check_proxy_data(cfg: EvolveConfig, input_shape: Sequence[int] | None = None) -> None:
+    """Check that the proxy's dataset fits the architectures, before a run folder exists.
+
+    Parameters
+    ----------
+    cfg : EvolveConfig
+        The run's config: its ``proxy.dataset`` is loaded, its ``space.preset`` gives the shape.
+    input_shape : sequence of int, optional
+        The shape the architectures take (``C, H, W``); default: the preset's input shape
+        (a tuning run passes its fixed architecture's).
+
+    Raises
+    ------
+    GenesisError
+        When the dataset cannot be loaded, or its examples have another shape.
+
+    Notes
+    -----
+    Nothing is checked with ``proxy.fitness = "synthetic"`` (it reads no data). Otherwise this
+    loads the dataset (:func:`genesis.data.load_dataset`), which costs one read of its files.
+
+    Examples
+    --------
+    >>> check_proxy_data(EvolveConfig(proxy=ProxyConfig(fitness="synthetic")))
+    >>> cfg = EvolveConfig(proxy=ProxyConfig(dataset="synthetic:3x32x32"))
+    >>> try:
+    ...     check_proxy_data(cfg)
+    ... except GenesisError as exc:
+    ...     print(str(exc).endswith("the architectures expect (1, 28, 28)"))
+    True
+    """
+    if cfg.proxy.fitness == "synthetic":
+        return
+    from genesis.data import load_dataset
+    from genesis.presets import get_preset
+
+    data = load_dataset(cfg.proxy.dataset)
+    want = input_shape or get_preset(cfg.space.preset).input_shape
+    if tuple(data.shape) != tuple(want):
+        raise GenesisError(
+            f"dataset {cfg.proxy.dataset!r} has examples of shape {data.shape}, "
+            f"the architectures expect {want}"
+        )

@@ -7,9 +7,10 @@ fixed list of choices, fed back as the next step's input. Its reward is the sear
 FLOP-aware fitness (accuracy under a hard MAC budget or MnasNet's soft target); the update is
 REINFORCE with a moving-average baseline and an entropy bonus.
 
-Everything it draws comes from its own :class:`torch.Generator`, seeded from the run's seed,
-and its whole state (weights, optimizer, baseline, generator) goes into the run's checkpoint,
-so an ``rl`` run resumes like every other strategy.
+Its decisions are drawn from its own :class:`torch.Generator`, seeded from the run's seed; the
+graphs that realise them (:meth:`Controller.build`) from the run's :class:`random.Random`. Its
+whole state (weights, optimizer, baseline, generator) goes into the run's checkpoint, so an
+``rl`` run resumes like every other strategy.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ building, training and exporting a network (:mod:`genesis.compiler`, :mod:`genes
 :mod:`genesis.export`, :mod:`genesis.data`) import torch when they are imported.
 """
 
+from genesis.description import describe
 from genesis.fingerprint import architecture_hash, stage_hash
 from genesis.genome import (
     SCHEMA,
@@ -61,6 +62,7 @@ __all__ = [
     "architecture_hash",
     "build_architecture",
     "default_ops",
+    "describe",
     "get_op",
     "get_preset",
     "load_architecture",

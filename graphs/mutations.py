@@ -7,8 +7,9 @@ Each operator takes a valid stage DAG (see :mod:`graphs.dag`) and ``seed`` (int,
 equal to the parent. The input and output edges are always re-derived the RandWire way
 (:func:`graphs.dag.attach_io`), so moves only ever act on the compute nodes.
 
-All operators are pure: the parent is never modified. Wrapping them into DEAP's in-place,
-1-tuple contract is the job of ``evolve``.
+All operators are pure: the parent is never modified. (Genomes are immutable, so DEAP's
+in-place, 1-tuple operator contract does not fit them; the search uses DEAP for selection and
+Pareto sorting, and calls these operators directly.)
 """
 
 from __future__ import annotations

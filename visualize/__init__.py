@@ -3,7 +3,14 @@
 Reads architectures (JSON) and run folders (files); never imports the search itself.
 """
 
-from visualize.compare import STRATEGY_COLORS, comparison_plot, summarize_run
+from visualize.compare import (
+    STRATEGY_COLORS,
+    comparability_warnings,
+    comparison_plot,
+    comparison_table,
+    strategy_means,
+    summarize_run,
+)
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.render import (
     FORMATS,
@@ -21,7 +28,9 @@ __all__ = [
     "STRATEGY_COLORS",
     "RunData",
     "architecture_graph",
+    "comparability_warnings",
     "comparison_plot",
+    "comparison_table",
     "edge_weights",
     "front_points",
     "lineage_graph",
@@ -30,6 +39,7 @@ __all__ = [
     "read_run",
     "render_architecture",
     "stats_plot",
+    "strategy_means",
     "summarize_run",
     "write_report",
 ]

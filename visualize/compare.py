@@ -21,7 +21,14 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 from visualize.plots import front_points, save_figure  # noqa: E402
 from visualize.runs import RunData  # noqa: E402
 
-__all__ = ["STRATEGY_COLORS", "summarize_run", "comparison_plot"]
+__all__ = [
+    "STRATEGY_COLORS",
+    "comparability_warnings",
+    "comparison_plot",
+    "comparison_table",
+    "strategy_means",
+    "summarize_run",
+]
 
 #: One colour per strategy (Paul Tol's bright scheme), the same in every comparison.
 STRATEGY_COLORS = {
@@ -65,6 +72,138 @@ def summarize_run(run: RunData, target_macs: float | None = None) -> dict[str, A
         "trained": len(run.trained()),
         "overhead": float(run.state.get("overhead") or 0.0),
     }
+
+
+def comparability_warnings(runs: list[RunData]) -> list[str]:
+    """Why the runs' hypervolumes do not compare: one sentence per search setting they differ in.
+
+    Hypervolumes compare only between runs with the same reference point (``search.ref_macs``)
+    and the same budget (``search.budget_evals``).
+
+    Parameters
+    ----------
+    runs : list of RunData
+        The runs to compare, as :func:`~visualize.runs.read_run` reads them.
+
+    Returns
+    -------
+    list of str
+        Empty when the runs agree; else e.g. ``"the runs differ in search ref_macs (2e6, 5e6);
+        their hypervolumes are not comparable"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from visualize import read_run
+    >>> runs = []
+    >>> for budget in (8, 12):
+    ...     d = pathlib.Path(tempfile.mkdtemp())
+    ...     _ = (d / "config.toml").write_text(f"[search]\\nbudget_evals = {budget}\\n")
+    ...     runs.append(read_run(d))
+    >>> comparability_warnings(runs)
+    ['the runs differ in search budget_evals (12, 8); their hypervolumes are not comparable']
+    >>> comparability_warnings(runs[:1])
+    []
+    """
+    warnings = []
+    for key in ("ref_macs", "budget_evals"):
+        values = {str(r.config.get("search", {}).get(key)) for r in runs}
+        if len(values) > 1:
+            warnings.append(
+                f"the runs differ in search {key} ({', '.join(sorted(values))}); "
+                "their hypervolumes are not comparable"
+            )
+    return warnings
+
+
+def strategy_means(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per strategy, in order of first appearance: its number of runs and the mean hypervolume,
+    best accuracy and best accuracy under the target of its rows.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`summarize_run`.
+
+    Returns
+    -------
+    dict
+        Strategy -> ``{"runs", "hypervolume", "best", "best_under_target"}``.
+
+    Examples
+    --------
+    >>> rows = [
+    ...     {"strategy": "nsga2", "hypervolume": 0.5, "best": 0.8, "best_under_target": 0.7},
+    ...     {"strategy": "nsga2", "hypervolume": 0.7, "best": 0.9, "best_under_target": 0.7},
+    ... ]
+    >>> strategy_means(rows)["nsga2"]["runs"], round(strategy_means(rows)["nsga2"]["best"], 2)
+    (2, 0.85)
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["strategy"], []).append(r)
+    return {
+        strategy: {
+            "runs": len(g),
+            "hypervolume": mean(r["hypervolume"] for r in g),
+            "best": mean(r["best"] for r in g),
+            "best_under_target": mean(r["best_under_target"] for r in g),
+        }
+        for strategy, g in groups.items()
+    }
+
+
+def comparison_table(rows: list[dict[str, Any]], target_macs: float | None = None) -> list[str]:
+    """The lines of ``genesis compare``'s table: one per run, then the means per strategy.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`summarize_run` (computed with ``target_macs``).
+    target_macs : float, optional
+        The MAC target the rows used; it only names the last column (``best<target``).
+
+    Returns
+    -------
+    list of str
+        A header and one line per run (name, strategy, seed, trained evaluations, hypervolume,
+        best accuracy, best under the target, and the status unless ``finished``); when there
+        is more than one run, an empty line, a header and one line of means per strategy.
+
+    Examples
+    --------
+    >>> row = {"path": "runs/a", "strategy": "random", "seed": 0, "trained": 4, "status":
+    ...        "finished", "hypervolume": 0.5, "best": 0.8, "best_under_target": 0.7}
+    >>> for line in comparison_table([row]):
+    ...     print(line)
+    run                             strategy seed trained      HV    best        best
+    a                                 random    0       4  0.5000  0.8000      0.7000
+    """
+    under = "best<target" if target_macs else "best"
+    lines = [
+        f"{'run':<28} {'strategy':>11} {'seed':>4} {'trained':>7} {'HV':>7} {'best':>7} {under:>11}"
+    ]
+    for r in rows:
+        name = Path(r["path"]).name[:28]
+        lines.append(
+            f"{name:<28} {r['strategy']:>11} {r['seed']!s:>4} {r['trained']:>7} "
+            f"{r['hypervolume']:7.4f} {r['best']:7.4f} {r['best_under_target']:11.4f}"
+            + ("" if r["status"] == "finished" else f"  ({r['status']})")
+        )
+    means = strategy_means(rows)
+    if len(means) > 1 or any(m["runs"] > 1 for m in means.values()):
+        lines.append("")
+        lines.append(
+            f"{'mean over runs':<28} {'strategy':>11} {'runs':>4} {'':>7} {'HV':>7} "
+            f"{'best':>7} {under:>11}"
+        )
+        for strategy, m in means.items():
+            lines.append(
+                f"{'':<28} {strategy:>11} {m['runs']:>4} {'':>7} "
+                f"{m['hypervolume']:7.4f} {m['best']:7.4f} "
+                f"{m['best_under_target']:11.4f}"
+            )
+    return lines
 
 
 def comparison_plot(

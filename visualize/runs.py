@@ -41,7 +41,8 @@ class RunData:
 
     @property
     def status(self) -> str:
-        """``finished``, ``running`` (or killed: the folder cannot tell), or ``unknown``."""
+        """One of :data:`genesis.runfolder.STATUSES` (``running`` also stands for a killed run:
+        the folder cannot tell), or ``unknown``."""
         return self.state.get("status", "unknown")
 
     @property

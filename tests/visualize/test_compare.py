@@ -118,3 +118,34 @@ def test_cli_compare_bad_flags(runs, args, message, capsys):
 def test_cli_compare_refuses_a_folder_that_is_no_run(tmp_path, capsys):
     assert main(["compare", str(tmp_path)]) == 2
     assert "is not a genesis run folder" in capsys.readouterr().err
+
+
+def test_comparison_table_has_a_line_per_run_and_means_per_strategy(runs):
+    from visualize.compare import comparison_table, strategy_means
+
+    rows = [summarize_run(read_run(p), TARGET) for p in runs]
+    lines = comparison_table(rows, TARGET)
+    assert lines[0].split()[-1] == "best<target"
+    assert [ln.split()[0] for ln in lines[1 : 1 + len(runs)]] == [p.name for p in runs]
+    assert lines[1 + len(runs)] == "" and lines[2 + len(runs)].startswith("mean over runs")
+    means = strategy_means(rows)
+    assert list(means) == ["random", "nsga2", "constrained"]
+    for strategy, m in means.items():
+        mine = [r for r in rows if r["strategy"] == strategy]
+        assert m["runs"] == 2
+        assert m["hypervolume"] == pytest.approx(sum(r["hypervolume"] for r in mine) / 2)
+        line = next(ln for ln in lines[3 + len(runs) :] if ln.split()[0] == strategy)
+        assert f"{m['best_under_target']:.4f}" in line
+    one = comparison_table(rows[:1])
+    assert len(one) == 2 and one[0].split()[-1] == "best"  # one run: nothing to average
+
+
+def test_comparability_warnings_name_each_setting_that_differs(runs, make_run, tmp_path):
+    from visualize.compare import comparability_warnings
+
+    same = [read_run(p) for p in runs]
+    assert comparability_warnings(same) == []
+    other = make_run(tmp_path / "other", "random", 0, budget_evals=6, top_k=0, ref_macs=5e6)
+    warnings = comparability_warnings([same[0], read_run(other)])
+    assert [w.split()[5] for w in warnings] == ["ref_macs", "budget_evals"]
+    assert all(w.endswith("their hypervolumes are not comparable") for w in warnings)

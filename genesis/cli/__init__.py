@@ -1,0 +1,83 @@
+"""The ``genesis`` command line: the one place that wires graphs, genomes and everything else.
+
+One module per group of verbs, each registering its flags beside its handler:
+:mod:`~genesis.cli.architecture` (generate, info, export, render), :mod:`~genesis.cli.train`,
+:mod:`~genesis.cli.search` (evolve, tune) and :mod:`~genesis.cli.runs` (report, compare).
+Handlers import what is heavy (torch training, DEAP, ray, matplotlib, graphviz) when they run,
+so ``genesis info`` never loads the search.
+
+Every bad input (a flag, a file, a graph) ends in one line on stderr and exit code 2; a
+traceback means a bug in genesis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+from genesis.cli.architecture import add_export, add_generate, add_info, add_render
+from genesis.cli.common import EXIT_BAD_INPUT, OneLineParser
+from genesis.cli.runs import add_compare, add_report
+from genesis.cli.search import add_evolve, add_tune
+from genesis.cli.train import add_train
+from graphs import GenesisError
+
+__all__ = ["main", "build_parser"]
+
+#: The verbs in the order ``genesis --help`` lists them.
+_VERBS = (
+    add_generate,
+    add_info,
+    add_export,
+    add_train,
+    add_render,
+    add_report,
+    add_compare,
+    add_tune,
+    add_evolve,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``genesis`` verb."""
+    parser = OneLineParser(
+        prog="genesis",
+        description="Generate neural-network architectures from random graphs and measure them.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    for add_verb in _VERBS:
+        add_verb(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``genesis`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except GenesisError as exc:
+        print(f"genesis {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `genesis info ... | head`: the reader left; not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # unwritable output path, full disk...: the user's to fix
+        print(
+            f"genesis {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(
+                ": "
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"genesis {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

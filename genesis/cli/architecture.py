@@ -1,0 +1,259 @@
+"""``genesis generate``, ``info``, ``export`` and ``render``: one architecture file at a time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from genesis.cli.common import parse_param
+from genesis.complexity import format_count
+from genesis.description import describe
+from genesis.fingerprint import architecture_hash
+from genesis.genome import load_architecture, save_architecture
+from genesis.ops import op_names
+from genesis.presets import DEFAULT_PRESET, PRESETS, build_architecture
+from graphs import DEFAULT_OP, GenesisError, family_names, get_family
+
+__all__ = [
+    "FAMILY_FLAGS",
+    "add_export",
+    "add_generate",
+    "add_info",
+    "add_render",
+    "cmd_export",
+    "cmd_generate",
+    "cmd_info",
+    "cmd_render",
+]
+
+#: Family -> its parameters settable by flag, with RandWire's best settings as defaults, as the
+#: family registry (graphs.families) held them at import; `_family_params` reads the registry.
+FAMILY_FLAGS: dict[str, dict[str, Any]] = {
+    name: dict(get_family(name).defaults) for name in family_names()
+}
+
+
+# -- generate ----------------------------------------------------------------------------------
+def add_generate(sub: argparse._SubParsersAction) -> None:
+    """Register ``genesis generate``."""
+    gen = sub.add_parser(
+        "generate",
+        help="draw a random architecture and write its JSON",
+        description="Draw a randomly wired architecture from a graph family and a preset layout.",
+    )
+    gen.add_argument(
+        "family",
+        metavar="FAMILY",
+        help=f"graph family: {', '.join(family_names())}, or nx:<networkx generator>",
+    )
+    gen.add_argument("--nodes", type=int, help="compute nodes per stage N (preset default)")
+    gen.add_argument("--p", type=float, help="ER edge / WS rewiring probability (0.2 / 0.75)")
+    gen.add_argument("--k", type=int, help="WS ring degree, even and < N (4)")
+    gen.add_argument("--m", type=int, help="BA edges per new node, < N (5)")
+    gen.add_argument(
+        "--param",
+        type=parse_param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra generator keyword, repeatable (value read as JSON when it parses)",
+    )
+    gen.add_argument("--stages", type=int, help="number of random stages S (preset default)")
+    gen.add_argument(
+        "--preset",
+        default=DEFAULT_PRESET,
+        choices=sorted(PRESETS),
+        metavar="NAME",
+        help=f"macro layout: {', '.join(PRESETS)} (default {DEFAULT_PRESET})",
+    )
+    gen.add_argument("--channels", type=int, help="base width C (preset default)")
+    gen.add_argument("--op", default=DEFAULT_OP, help=f"op of every node (default {DEFAULT_OP})")
+    gen.add_argument("--seed", type=int, help="random seed (default: drawn and recorded)")
+    gen.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    gen.set_defaults(func=cmd_generate)
+
+
+def _family_params(args: argparse.Namespace) -> dict[str, Any]:
+    family = args.family
+    given = {
+        name: getattr(args, name) for name in ("p", "k", "m") if getattr(args, name) is not None
+    }
+    if family.startswith("nx:"):
+        params = dict(given)
+    elif family in family_names():
+        defaults = dict(get_family(family).defaults)
+        stray = sorted(set(given) - set(defaults))
+        if stray:
+            flags = ", ".join(f"--{s}" for s in stray)
+            takes = ", ".join("--" + k for k in defaults) or "no flags (use --param)"
+            raise GenesisError(f"{flags} does not apply to family {family!r}; it takes {takes}")
+        params = {**defaults, **given}
+    else:
+        raise GenesisError(
+            f"unknown graph family {family!r}; known: {', '.join(family_names())}, "
+            "nx:<generator name>"
+        )
+    params.update(dict(args.param))
+    return params
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """``genesis generate``: draw an architecture and write its JSON."""
+    if args.op not in op_names():
+        raise GenesisError(f"unknown op {args.op!r}; known ops: {', '.join(op_names())}")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    arch = build_architecture(
+        args.preset,
+        args.family,
+        _family_params(args),
+        seed=seed,
+        channels=args.channels,
+        nodes=args.nodes,
+        stages=args.stages,
+        op=args.op,
+    )
+    if args.output is not None:
+        save_architecture(arch, args.output)
+        print(
+            f"wrote {args.output}: {arch.name}, {len(arch.stages)} stages, family "
+            f"{args.family}, seed {seed}, hash {architecture_hash(arch)}",
+            file=sys.stderr,
+        )
+    else:
+        print(arch.to_json())
+    return 0
+
+
+# -- info --------------------------------------------------------------------------------------
+def add_info(sub: argparse._SubParsersAction) -> None:
+    """Register ``genesis info``."""
+    info = sub.add_parser(
+        "info",
+        help="describe an architecture file",
+        description="Stages, nodes, edges, graph statistics and the canonical hash.",
+    )
+    info.add_argument("file", metavar="FILE", help="architecture JSON")
+    info.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    info.set_defaults(func=cmd_info)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """``genesis info``: describe an architecture file."""
+    facts = describe(load_architecture(args.file))
+    if args.json:
+        print(json.dumps(facts))
+        return 0
+    shape = "x".join(str(v) for v in facts["input_shape"])
+    print(
+        f"{args.file}: {facts['name'] or 'architecture'}, input {shape}, "
+        f"{facts['num_classes']} classes, hash {facts['hash']}"
+    )
+    print(f"stem widths {facts['stem']}, head width {facts['head_channels'] or 'none'}")
+    print(
+        f"{format_count(facts['macs'])} MACs (multiply-adds; FLOPs = 2 x MACs = "
+        f"{format_count(facts['flops'])}), {format_count(facts['params'])} parameters"
+    )
+    header = (
+        f"{'stage':>5} {'width':>5} {'stride':>6} {'nodes':>5} {'edges':>5} {'in':>3} "
+        f"{'out':>3} {'depth':>5} {'path':>6} {'clust':>6} {'deg':>5}  ops"
+    )
+    print(header)
+    for i, s in enumerate(facts["stages"]):
+        ops = ", ".join(f"{k} x{v}" for k, v in s["ops"].items())
+        print(
+            f"{i:>5} {s['channels']:>5} {s['stride']:>6} {s['nodes']:>5} {s['edges']:>5} "
+            f"{s['input_nodes']:>3} {s['output_nodes']:>3} {s['depth']:>5} "
+            f"{s['avg_path_length']:>6.2f} {s['clustering']:>6.3f} {s['degree_mean']:>5.2f} "
+            f"{format_count(s['macs']):>7} {format_count(s['params']):>7}  {ops}"
+        )
+    t = facts["train"]
+    print(
+        f"train: {t['optimizer']} lr {t['lr']} wd {t['weight_decay']} batch {t['batch_size']} "
+        f"epochs {t['epochs']} label smoothing {t['label_smoothing']} ({t['schedule']})"
+    )
+    return 0
+
+
+# -- export ------------------------------------------------------------------------------------
+def add_export(sub: argparse._SubParsersAction) -> None:
+    """Register ``genesis export``."""
+    exp = sub.add_parser(
+        "export",
+        help="export an architecture to ONNX and/or a torch.export program",
+        description="Compile an architecture (optionally with trained weights) and export it; "
+        "the architecture JSON is embedded as metadata and the outputs are checked.",
+    )
+    exp.add_argument("file", metavar="FILE", help="architecture JSON")
+    exp.add_argument("--onnx", metavar="OUT.onnx", help="write an ONNX model here")
+    exp.add_argument("--program", metavar="OUT.pt2", help="write a torch.export program here")
+    exp.add_argument("--weights", metavar="STATE_DICT", help="trained weights (a state_dict file)")
+    exp.add_argument("--seed", type=int, default=0, help="init seed when no weights are given")
+    exp.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``genesis export``: ONNX and/or torch.export artefacts with the JSON embedded."""
+    from genesis.compiler import compile_architecture
+    from genesis.export import export_onnx, export_program, load_weights
+
+    if not (args.onnx or args.program):
+        raise GenesisError("export needs at least one of --onnx OUT.onnx or --program OUT.pt2")
+    arch = load_architecture(args.file)
+    model = compile_architecture(arch, seed=args.seed)
+    if args.weights:
+        load_weights(model, args.weights)
+    if args.onnx:
+        diff = export_onnx(model, arch, args.onnx)
+        check = "not checked (onnxruntime missing)" if diff is None else f"max |diff| {diff:.2e}"
+        print(f"wrote {args.onnx}: ONNX, dynamic batch, outputs vs PyTorch {check}")
+    if args.program:
+        diff = export_program(model, arch, args.program)
+        print(
+            f"wrote {args.program}: torch.export program, outputs vs PyTorch max |diff| {diff:.2e}"
+        )
+    return 0
+
+
+# -- render ------------------------------------------------------------------------------------
+def add_render(sub: argparse._SubParsersAction) -> None:
+    """Register ``genesis render``."""
+    rd = sub.add_parser(
+        "render",
+        help="draw an architecture with graphviz (PNG, SVG, PDF or DOT)",
+        description="One cluster per stage, nodes coloured by op; with --weights, edge width and "
+        "shade show each edge's trained aggregation weight sigmoid(w).",
+    )
+    rd.add_argument("file", metavar="FILE", help="architecture JSON")
+    rd.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="OUT.png, .svg, .pdf or .dot (default: FILE with .png)",
+    )
+    rd.add_argument("--weights", metavar="STATE_DICT", help="trained weights (a state_dict file)")
+    rd.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top down"
+    )
+    rd.set_defaults(func=cmd_render)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """``genesis render``: graphviz drawing of an architecture."""
+    from visualize.render import edge_weights, render_architecture
+
+    arch = load_architecture(args.file)
+    weights = None
+    if args.weights:
+        from genesis.compiler import compile_architecture
+        from genesis.export import load_weights
+
+        model = load_weights(compile_architecture(arch), args.weights)
+        weights = edge_weights(arch, model.state_dict())
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".png")
+    render_architecture(arch, out, weights, args.rankdir)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,80 @@
+"""What every ``genesis`` verb shares: the one-line-error parser, ``--param``, engine flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, NoReturn
+
+__all__ = [
+    "ENGINE_FLAGS",
+    "EXIT_BAD_INPUT",
+    "OneLineParser",
+    "SECTIONS",
+    "add_engine_flags",
+    "config_overrides",
+    "parse_param",
+]
+
+EXIT_BAD_INPUT = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` of ``--param``: the value read as JSON when it parses, else a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"--param needs key=value, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw  # a bare string, e.g. initial=star
+    return key, value
+
+
+#: Config section -> field -> the attribute of the engine flag that sets it.
+ENGINE_FLAGS: dict[str, dict[str, str]] = {
+    "proxy": {"dataset": "dataset", "subset": "subset", "device": "device", "fitness": "fitness"},
+    "execution": {"workers": "workers", "executor": "executor", "address": "address"},
+}
+
+
+def add_engine_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the evaluation engine that ``evolve`` and ``tune`` share (see ENGINE_FLAGS)."""
+    p.add_argument("--dataset", help="dataset of every training (fashion-mnist)")
+    p.add_argument("--subset", type=int, help="training examples of each evaluation (4000)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    p.add_argument("--workers", type=int, help="parallel evaluations (1)")
+    p.add_argument("--executor", choices=("local", "ray"), help="local process pool or ray")
+    p.add_argument("--address", help="ray cluster address (default: a local instance)")
+    p.add_argument(
+        "--fitness",
+        choices=("train", "synthetic"),
+        help="train (default) or synthetic: a deterministic stand-in for tests",
+    )
+
+
+#: The sections of an EvolveConfig in its own order: overrides are built (and checked) so.
+SECTIONS = ("search", "space", "proxy", "final", "execution", "tune")
+
+
+def config_overrides(
+    args: argparse.Namespace, *maps: dict[str, dict[str, str]]
+) -> dict[str, dict[str, Any]]:
+    """Section -> field -> flag value (None: not given), from maps of section -> field -> flag.
+
+    The sections come in :data:`SECTIONS` order, so a bad value in an earlier section is the
+    one reported, whichever map named it.
+    """
+    sections: dict[str, dict[str, Any]] = {}
+    for mapping in maps:
+        for section, fields in mapping.items():
+            values = sections.setdefault(section, {})
+            values.update({name: getattr(args, attr) for name, attr in fields.items()})
+    return {name: sections[name] for name in SECTIONS if name in sections}

@@ -1,0 +1,281 @@
+"""``genesis evolve`` and ``tune``: start or resume a search in a run folder."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from genesis.cli.common import ENGINE_FLAGS, add_engine_flags, config_overrides
+from genesis.complexity import format_count
+from genesis.genome import load_architecture, save_architecture
+from graphs import GenesisError
+
+__all__ = ["EVOLVE_FLAGS", "TUNE_FLAGS", "add_evolve", "add_tune", "cmd_evolve", "cmd_tune"]
+
+#: Config section -> field -> flag attribute, of the flags ``evolve`` adds to the engine's.
+EVOLVE_FLAGS: dict[str, dict[str, str]] = {
+    "search": {
+        "strategy": "strategy",
+        "population": "population",
+        "generations": "generations",
+        "budget_evals": "budget_evals",
+        "max_macs": "max_macs",
+        "max_params": "max_params",
+        "target_macs": "target_macs",
+        "time_budget": "time_budget",
+        "seed": "seed",
+    },
+    "proxy": {"epochs": "proxy_epochs"},
+    "final": {"top_k": "final_top_k", "epochs": "final_epochs", "seconds": "final_seconds"},
+}
+
+#: Config section -> field -> flag attribute, of the flags ``tune`` adds to the engine's.
+TUNE_FLAGS: dict[str, dict[str, str]] = {
+    "search": {"budget_evals": "budget_evals", "seed": "seed", "population": "population"},
+    "final": {"epochs": "final_epochs"},
+}
+
+
+def _search_flags_given(overrides: dict[str, dict[str, Any]]) -> list[str]:
+    """``section.field`` of every flag given that is not an execution flag, sorted."""
+    return sorted(
+        f"{t}.{k}"
+        for t, v in overrides.items()
+        for k, x in v.items()
+        if x is not None and t != "execution"
+    )
+
+
+def _strategy(text: str) -> str:
+    """An architecture strategy's name (the registry is read only when the flag is given)."""
+    from evolve.strategies import strategy_names
+
+    names = strategy_names("architectures")
+    if text not in names:
+        choices = ", ".join(repr(n) for n in names)
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {choices})")
+    return text
+
+
+def _resume(path: str, execution: dict[str, Any], refusal: str | None, *, tuning: bool):
+    """Reopen the run folder ``path`` to continue it with its own config and new execution flags.
+
+    ``refusal`` is the error when search flags were given: ``tune`` says so before it reads the
+    folder, ``evolve`` after (so each keeps its message order). A damaged checkpoint or log
+    fails here, before anything is written.
+    """
+    from evolve.config import load_config
+    from genesis.runfolder import RunFolder
+
+    if tuning and refusal:
+        raise GenesisError(refusal)
+    folder = RunFolder(path)
+    cfg = load_config(folder.check())
+    if refusal:
+        raise GenesisError(refusal)
+    cfg = cfg.with_overrides(execution=execution)
+    if tuning and not cfg.tune.architecture:
+        raise GenesisError(f"{path!r} is not a tuning run; resume it with genesis evolve --resume")
+    folder.load_checkpoint()
+    folder.read_evaluations()
+    return folder, cfg
+
+
+def _fresh_run_dir(kind: str = "evolve") -> str:
+    """``runs/<kind>-<date>-<time>``, with a suffix when that folder is taken."""
+    base = time.strftime(f"runs/{kind}-%Y%m%d-%H%M%S")
+    candidate, n = base, 1
+    while Path(candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+# -- tune --------------------------------------------------------------------------------------
+def add_tune(sub: argparse._SubParsersAction) -> None:
+    """Register ``genesis tune``."""
+    tu = sub.add_parser(
+        "tune",
+        help="search the training hyperparameters of one architecture (grid or random)",
+        description="Grid or random search over learning rate, batch size, epochs, optimizer, "
+        "weight decay and label smoothing of a fixed architecture, on the same engine, run "
+        "folder, resume and report as genesis evolve. The best hyperparameters are written back "
+        "into an architecture file (DIR/best.json, and -o).",
+    )
+    tu.add_argument("file", metavar="FILE", nargs="?", help="architecture JSON (not with --resume)")
+    tu.add_argument(
+        "--method",
+        choices=("grid", "random"),
+        help="grid over the listed values (default) or random over their ranges",
+    )
+    tu.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="a config whose [tune] table lists the values (see evolve/tune.py)",
+    )
+    tu.add_argument("--budget-evals", type=int, help="trained evaluations (grid: its size)")
+    tu.add_argument("--population", type=int, help="evaluations per generation (6)")
+    tu.add_argument("--seed", type=int, help="seed of random search and candidate training (0)")
+    add_engine_flags(tu)
+    tu.add_argument(
+        "--final-epochs",
+        type=float,
+        help="epochs of the final training of the best (default: its own)",
+    )
+    tu.add_argument("-o", "--output", metavar="BEST.json", help="also write the best here")
+    where = tu.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="new run folder (default: runs/tune-<time>)")
+    where.add_argument("--resume", metavar="DIR", help="continue the tuning run in DIR")
+    tu.set_defaults(func=cmd_tune)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``genesis tune``: grid or random search of one architecture's hyperparameters."""
+    from evolve.config import EvolveConfig, check_proxy_data, load_config
+    from evolve.runner import run_search
+    from evolve.tune import tuning_config
+    from genesis.runfolder import RunFolder
+
+    overrides = config_overrides(args, TUNE_FLAGS, ENGINE_FLAGS)
+    if args.resume:
+        given = _search_flags_given(overrides)
+        refused = given or any(v is not None for v in (args.file, args.config, args.method))
+        refusal = (
+            "--resume continues with the run's own config.toml and "
+            "architecture; give only the run folder (and execution flags)"
+        )
+        folder, cfg = _resume(
+            args.resume, overrides["execution"], refusal if refused else None, tuning=True
+        )
+    else:
+        if not args.file:
+            raise GenesisError("tune needs an architecture FILE (or --resume DIR)")
+        arch = load_architecture(args.file)
+        cfg = load_config(args.config) if args.config else EvolveConfig()
+        cfg = cfg.with_overrides(**overrides)
+        # Final epochs: the flag, else the config file's, else the architecture's own (None).
+        final_epochs = args.final_epochs
+        if final_epochs is None and args.config:
+            final_epochs = cfg.final.epochs
+        cfg = tuning_config(cfg, args.method or "grid", args.budget_evals, final_epochs)
+        check_proxy_data(cfg, arch.input_shape)
+        folder = RunFolder(args.out or _fresh_run_dir("tune"))
+        folder.create(cfg, files={cfg.tune.architecture: arch})
+    outcome = run_search(cfg, folder)
+    ok = [i for i in outcome.archive if i.result.get("status") == "ok"]
+    if not ok:
+        print(f"run folder {folder.path}: no candidate trained successfully")
+        return 1
+    best = max(ok, key=lambda i: (i.result["accuracy"], -i.born))
+    save_architecture(best.arch, folder.path / "best.json")
+    if args.output:
+        save_architecture(best.arch, args.output)
+    t = best.arch.train
+    print(
+        f"run folder {folder.path}: {outcome.trained} trained evaluations; best validation "
+        f"accuracy {best.result['accuracy']:.4f} with {t.optimizer} lr {t.lr:g}, batch "
+        f"{t.batch_size}, {t.epochs} epochs, weight decay {t.weight_decay:g}, label smoothing "
+        f"{t.label_smoothing:g}"
+    )
+    for rec in outcome.final:
+        acc = rec.get("test_accuracy")
+        print(f"final {rec['hash']}: test accuracy {'-' if acc is None else f'{acc:.4f}'}")
+    print(f"wrote {folder.path / 'best.json'}" + (f" and {args.output}" if args.output else ""))
+    return 0
+
+
+# -- evolve ------------------------------------------------------------------------------------
+def add_evolve(sub: argparse._SubParsersAction) -> None:
+    """Register ``genesis evolve``."""
+    ev = sub.add_parser(
+        "evolve",
+        help="search architectures over accuracy x MACs (the main job)",
+        description="Evolve randomly wired architectures with DEAP, scoring each by a short proxy "
+        "training on the validation split, then retrain the chosen Pareto members on the full "
+        "training set and report their test accuracy. Flags override --config.",
+    )
+    ev.add_argument("--config", metavar="FILE.toml", help="configuration file")
+    ev.add_argument(
+        "--strategy",
+        type=_strategy,
+        help="nsga2 (default), constrained, regularized (aging evolution), rl (a learned "
+        "controller) or random (the baseline)",
+    )
+    ev.add_argument("--population", type=int, help="population size (6)")
+    ev.add_argument("--generations", type=int, help="generations after the first (2)")
+    ev.add_argument(
+        "--budget-evals", type=int, help="trained evaluations (population x (generations + 1))"
+    )
+    ev.add_argument("--max-macs", type=float, help="hard MAC budget: larger is never trained")
+    ev.add_argument("--max-params", type=int, help="hard parameter budget: larger is never trained")
+    ev.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="wall-clock seconds of the search; then the final step runs (no limit)",
+    )
+    ev.add_argument("--target-macs", type=float, help="constrained: soft MnasNet MAC target")
+    ev.add_argument("--seed", type=int, help="search seed (0)")
+    ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (2)")
+    add_engine_flags(ev)
+    ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (2)")
+    ev.add_argument("--final-epochs", type=float, help="epochs of the final training (1)")
+    ev.add_argument(
+        "--final-seconds",
+        type=float,
+        help="wall-clock seconds of each final training, if it ends before its epochs (no limit)",
+    )
+    where = ev.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out", metavar="DIR", help="new run folder (default: runs/evolve-<date>-<time>)"
+    )
+    where.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
+    ev.set_defaults(func=cmd_evolve)
+
+
+def cmd_evolve(args: argparse.Namespace) -> int:
+    """``genesis evolve``: run or resume a search, then the final retraining."""
+    from evolve.config import EvolveConfig, check_proxy_data, load_config
+    from evolve.runner import run_search
+    from genesis.runfolder import RunFolder
+
+    overrides = config_overrides(args, EVOLVE_FLAGS, ENGINE_FLAGS)
+    if args.resume:
+        given = _search_flags_given(overrides)
+        refusal = (
+            f"--resume continues with the run's own config.toml; drop "
+            f"{', '.join(given) or '--config'} (only execution flags may change)"
+        )
+        refused = args.config or given
+        folder, cfg = _resume(
+            args.resume, overrides["execution"], refusal if refused else None, tuning=False
+        )
+    else:
+        cfg = load_config(args.config) if args.config else EvolveConfig()
+        cfg = cfg.with_overrides(**overrides)
+        check_proxy_data(cfg)
+        out = args.out or _fresh_run_dir()
+        folder = RunFolder(out)
+        folder.create(cfg)
+    outcome = run_search(cfg, folder)
+    print(
+        f"run folder {folder.path}: {outcome.trained} trained evaluations, Pareto front of "
+        f"{len(outcome.front)}, hypervolume {outcome.hypervolume:.4f} (validation accuracy x "
+        f"MACs, reference {cfg.search.ref_macs:g} MACs)"
+    )
+    for ind in outcome.front:
+        r = ind.result
+        print(
+            f"  {ind.hash}  val acc {r['accuracy'] if r['accuracy'] is not None else '-'}  "
+            f"{format_count(r['macs'])} MACs  {format_count(r['params'])} params  {r['status']}"
+        )
+    for rec in outcome.final:
+        acc = rec.get("test_accuracy")
+        print(
+            f"final {rec['hash']}: test accuracy {'-' if acc is None else f'{acc:.4f}'} "
+            f"({rec['status']}, {format_count(rec['params'])} params, "
+            f"{format_count(rec['macs'])} MACs)"
+        )
+    return 0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import asdict
 
 import networkx as nx
 
@@ -63,16 +62,19 @@ def architecture_hash(arch: Architecture) -> str:
     >>> architecture_hash(a) == architecture_hash(a.replace(stages=(Stage(R, 16),)))
     True
     """
-    return _digest(
-        {
-            "input_shape": list(arch.input_shape),
-            "num_classes": arch.num_classes,
-            "stem": [asdict(layer) for layer in arch.stem],
-            "stages": [stage_hash(stage) for stage in arch.stages],
-            "head": asdict(arch.head),
-            "train": asdict(arch.train),
-        }
-    )
+    return _digest({**_trained(arch), "stages": [stage_hash(stage) for stage in arch.stages]})
+
+
+#: Keys of :meth:`Architecture.to_dict` that say where a genome came from, not what it trains.
+PROVENANCE = ("schema", "version", "name", "meta")
+
+
+def _trained(arch: Architecture) -> dict:
+    """The genome's JSON form without provenance and without its stage graphs (hashed apart)."""
+    d = arch.to_dict()
+    for key in (*PROVENANCE, "stages"):
+        del d[key]
+    return d
 
 
 def same_architecture(a: Architecture, b: Architecture) -> bool:
@@ -104,14 +106,7 @@ def same_architecture(a: Architecture, b: Architecture) -> bool:
     >>> same_architecture(a, a.replace(name="copy")), same_architecture(a, a.replace(num_classes=5))
     (True, False)
     """
-    if (
-        a.input_shape != b.input_shape
-        or a.num_classes != b.num_classes
-        or a.stem != b.stem
-        or a.head != b.head
-        or a.train != b.train
-        or len(a.stages) != len(b.stages)
-    ):
+    if _trained(a) != _trained(b) or len(a.stages) != len(b.stages):
         return False
     for s, t in zip(a.stages, b.stages, strict=True):
         if s.channels != t.channels or s.stride != t.stride:

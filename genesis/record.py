@@ -45,6 +45,29 @@ class TrainResult:
         return asdict(self)
 
     @classmethod
+    def _untrained(
+        cls, macs: int, params: int, *, seed: int, batch_size: int, final: bool, **fields: Any
+    ) -> TrainResult:
+        """A record of no training (no epochs, no time), with ``fields`` set."""
+        base: dict[str, Any] = dict(
+            split="test" if final else "val",
+            accuracy=None,
+            val_accuracy=None,
+            test_accuracy=None,
+            macs=macs,
+            flops=2 * macs,
+            params=params,
+            seed=seed,
+            epochs=0.0,
+            batch_size=batch_size,
+            train_seconds=0.0,
+            samples_per_second=0.0,
+            peak_memory_bytes=0,
+            device="",
+        )
+        return cls(**{**base, **fields})
+
+    @classmethod
     def failed(
         cls,
         macs: int,
@@ -60,26 +83,17 @@ class TrainResult:
     ) -> TrainResult:
         """The record of a candidate that produced no trained model (``status`` other than
         ok); ``message`` is folded to one line of at most 500 characters."""
-        fields: dict[str, Any] = dict(
-            status=status,
-            split="test" if final else "val",
-            accuracy=None,
-            val_accuracy=None,
-            test_accuracy=None,
-            macs=macs,
-            flops=2 * macs,
-            params=params,
+        return cls._untrained(
+            macs,
+            params,
             seed=seed,
-            epochs=0.0,
             batch_size=batch_size,
-            train_seconds=0.0,
-            samples_per_second=0.0,
-            peak_memory_bytes=0,
+            final=final,
+            status=status,
             device=str(device),
             error=" ".join(message.split())[:500],
+            **extra,
         )
-        fields.update(extra)
-        return cls(**fields)
 
     @classmethod
     def synthetic(
@@ -87,20 +101,15 @@ class TrainResult:
     ) -> TrainResult:
         """The record of an evaluation that trained nothing and scored ``accuracy`` (on the
         test split for a ``final`` one, else on validation)."""
-        return cls(
+        return cls._untrained(
+            macs,
+            params,
+            seed=seed,
+            batch_size=batch_size,
+            final=final,
             status="ok",
-            split="test" if final else "val",
             accuracy=accuracy,
             val_accuracy=None if final else accuracy,
             test_accuracy=accuracy if final else None,
-            macs=macs,
-            flops=2 * macs,
-            params=params,
-            seed=seed,
-            epochs=0.0,
-            batch_size=batch_size,
-            train_seconds=0.0,
-            samples_per_second=0.0,
-            peak_memory_bytes=0,
             device="none",
         )

@@ -66,7 +66,8 @@ def main() -> None:
                 seconds, imported = _once(checkout, file)
                 times[name].append(seconds)
                 imports[name] = imported
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"machine: {machine}")
     for name in ("baseline", "this"):
         t = times[name]
         print(

@@ -8,7 +8,7 @@
 # step never eats the others' budget. The search and its final step take about 9 minutes; the
 # steps after it use what is left of a 10-minute call. The search's run folder comes back as
 # OUT/run.tar.gz (the device tool returns at most 8 files).
-# A dry run on a CPU: EVOLVE_FLAGS="--device cpu --time-budget 20 --final-seconds 10 ..."
+# A dry run on a CPU: EVOLVE_FLAGS="--device cpu --search-seconds 20 --final-seconds 10 ..."
 set -uo pipefail
 out=${1:-gpu-check}
 runs=${GENESIS_RUNS:-/tmp/genesis-gpu}
@@ -29,17 +29,17 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$out/gpu
   >> "$out/gpu.txt" 2>&1
 # Evolution (issue 5): one run under 10 minutes in all, search and final retraining, whose front
 # should hold a network of >= 0.940 Fashion-MNIST test accuracy at < 100k parameters. The clock
-# bounds both parts: the search starts no generation it expects to end past time_budget, and
+# bounds both parts: the search starts no generation it expects to end past [search] seconds, and
 # each final member trains for final.seconds (its schedule annealed to that time) or its epochs.
 cat > "$runs/h100.toml" <<'TOML'
 [search]
 strategy = "nsga2"
 population = 16
-generations = 40           # an upper bound: time_budget ends the search first
+generations = 40           # an upper bound: [search] seconds ends the search first
 max_params = 99999         # the dataset table's "< 100K parameters" class, never trained over
 max_macs = 30000000.0
 ref_macs = 30000000.0
-time_budget = 190.0
+seconds = 190.0
 [space]
 channels = [12, 16, 20, 24]
 nodes = [5, 10]

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from evolve.space import SpaceConfig
 from evolve.tune import TuneConfig
@@ -89,8 +89,11 @@ class SearchConfig:
     ref_macs: float = 20e6  # hypervolume reference point: (accuracy 0, ref_macs MACs)
     # wall-clock seconds of the search: no generation starts that would, at the mean pace of
     # the generations so far, end past it (then the final step runs); None: no limit
-    time_budget: float | None = None
+    seconds: float | None = None
     seed: int = 0  # seeds everything the search draws
+
+    #: Keys of earlier versions read under their new names (a run folder's old config.toml).
+    RENAMED: ClassVar[dict[str, str]] = {"time_budget": "seconds"}
 
     def __post_init__(self) -> None:
         from evolve.strategies import get_strategy
@@ -110,7 +113,7 @@ class SearchConfig:
         _positive("search", "budget_evals", self.budget_evals, allow_none=True)
         _positive("search", "max_macs", self.max_macs, integer=False, allow_none=True)
         _positive("search", "max_params", self.max_params, allow_none=True)
-        _positive("search", "time_budget", self.time_budget, integer=False, allow_none=True)
+        _positive("search", "seconds", self.seconds, integer=False, allow_none=True)
         _positive("search", "target_macs", self.target_macs, integer=False, allow_none=True)
         _positive("search", "ref_macs", self.ref_macs, integer=False)
         _positive("search", "sample_size", self.sample_size)
@@ -254,6 +257,8 @@ class EvolveConfig:
 
 
 def _build(kind: type, where: str, values: dict[str, Any]) -> Any:
+    renamed = getattr(kind, "RENAMED", {})
+    values = {renamed.get(k, k): v for k, v in values.items()}
     names = {f.name: f for f in fields(kind)}
     unknown = sorted(set(values) - set(names))
     if unknown:

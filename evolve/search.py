@@ -8,7 +8,7 @@ run folder at once, lets the strategy select and learn, and checkpoints a typed
 Cheap first: MACs and params are counted once per candidate, before training, so a candidate
 over ``max_macs`` or ``max_params`` is never trained, and an isomorphic duplicate (same
 canonical hash, confirmed by an exact isomorphism check) reuses the cached record. A
-``time_budget`` stops the search before a generation that would end past it. Every strategy
+``seconds`` budget stops the search before a generation that would end past it. Every strategy
 spends the same budget: a number of *trained* evaluations.
 
 Resumption: the state after every generation (population, archive, random state, the
@@ -193,7 +193,7 @@ class Search:
             gen = state.generation + 1
             if self._out_of_time(state):
                 self.log(
-                    f"time budget of {_clock(self.cfg.search.time_budget)} spent after "
+                    f"time budget of {_clock(self.cfg.search.seconds)} spent after "
                     f"{_clock(state.seconds)}: no generation {gen}; stopping the search"
                 )
                 break
@@ -239,7 +239,7 @@ class Search:
 
     def _out_of_time(self, state: SearchState) -> bool:
         """Whether another generation, at the mean pace so far, would end past the time budget."""
-        limit, done = self.cfg.search.time_budget, state.generation + 1
+        limit, done = self.cfg.search.seconds, state.generation + 1
         if limit is None or done == 0:
             return False
         return state.seconds * (done + 1) / done > limit
@@ -374,8 +374,8 @@ class Search:
         elapsed = time.perf_counter() - start
         rate = elapsed / max(1, state.trained)
         left = max(0, self.budget - state.trained) * rate
-        if self.cfg.search.time_budget is not None:  # the clock ends the search first
-            left = min(left, max(0.0, self.cfg.search.time_budget - elapsed))
+        if self.cfg.search.seconds is not None:  # the clock ends the search first
+            left = min(left, max(0.0, self.cfg.search.seconds - elapsed))
         row = {
             "generation": gen,
             "evaluations": len(archive),

@@ -24,7 +24,7 @@ EVOLVE_FLAGS: dict[str, dict[str, str]] = {
         "max_macs": "max_macs",
         "max_params": "max_params",
         "target_macs": "target_macs",
-        "time_budget": "time_budget",
+        "seconds": "search_seconds",
         "seed": "seed",
     },
     "proxy": {"epochs": "proxy_epochs"},
@@ -211,7 +211,9 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--max-macs", type=float, help="hard MAC budget: larger is never trained")
     ev.add_argument("--max-params", type=int, help="hard parameter budget: larger is never trained")
     ev.add_argument(
-        "--time-budget",
+        "--search-seconds",
+        "--time-budget",  # its name before 0.2
+        dest="search_seconds",
         type=float,
         metavar="SECONDS",
         help="wall-clock seconds of the search; then the final step runs (no limit)",

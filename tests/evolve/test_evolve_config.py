@@ -41,7 +41,7 @@ def _custom() -> EvolveConfig:
             sample_size=2,
             crossover_prob=0.0,
             ref_macs=1e7,
-            time_budget=300.0,
+            seconds=300.0,
             seed=123,
         ),
         space=SpaceConfig(
@@ -174,7 +174,7 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (SearchConfig, {"target_macs": float("nan")}, "target_macs must be a positive number"),
         (SearchConfig, {"ref_macs": 0}, "ref_macs must be a positive number, got 0"),
         (SearchConfig, {"max_params": 1e5}, "max_params must be a positive integer, got 100000.0"),
-        (SearchConfig, {"time_budget": -1}, "time_budget must be a positive number, got -1"),
+        (SearchConfig, {"seconds": -1}, "search seconds must be a positive number, got -1"),
         (
             SearchConfig,
             {"strategy": "regularized", "population": 8, "sample_size": 9},
@@ -221,3 +221,11 @@ def test_constrained_accepts_either_budget():
 def test_configs_are_frozen():
     with pytest.raises(AttributeError):
         SearchConfig().population = 3  # type: ignore[misc]
+
+
+def test_a_config_of_an_earlier_version_reads_its_renamed_keys(tmp_path):
+    """A run folder's config.toml from before the rename (time_budget) still resumes."""
+    path = tmp_path / "config.toml"
+    path.write_text("[search]\ntime_budget = 5.0\n")
+    assert load_config(path).search.seconds == 5.0
+    assert "time_budget" not in dump_config(load_config(path))

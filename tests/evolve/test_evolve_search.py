@@ -348,7 +348,7 @@ def test_a_time_budget_stops_before_a_generation_that_would_overrun_it(tmp_path,
                 clock["now"] += 10.0
                 super().run([(key, task)], on_result)
 
-    cfg = _cfg(population=2, generations=20, budget_evals=None, max_macs=None, time_budget=70.0)
+    cfg = _cfg(population=2, generations=20, budget_evals=None, max_macs=None, seconds=70.0)
     outcome, lines = _search(cfg, tmp_path / "run", Timed())
     assert outcome.trained == 6
     assert "time budget of 1m10s spent after 1m00s: no generation 3; stopping the search" in lines

@@ -70,3 +70,32 @@ def test_a_checkpoint_of_the_old_dict_form_becomes_a_typed_state():
     assert SearchState.checked(state) is state
     with pytest.raises(ValueError, match="not a genesis checkpoint"):
         SearchState.checked(["a", "list"])
+
+
+def test_the_readme_strategy_is_one_class_that_runs(tmp_path):
+    """The README's example strategy, registered as written, runs a whole search."""
+    from pathlib import Path
+
+    from test_evolve_search import InlineExecutor
+
+    from evolve.strategies.base import _REGISTRY
+    from genesis.runfolder import RunFolder
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("A new strategy is one class:")[1].split("```python")[1].split("```")[0]
+    namespace: dict = {}
+    exec(block.replace("\n  ", "\n"), namespace)  # the block is indented in a list item
+    try:
+        cfg = EvolveConfig().with_overrides(
+            search={"strategy": "mutants", "population": 3, "generations": 2},
+            proxy={"fitness": "synthetic"},
+            final={"top_k": 1},
+        )
+        folder = RunFolder(tmp_path / "run")
+        folder.create(cfg)
+        outcome = evolve.search.Search(cfg, folder, InlineExecutor(), log=lambda _: None).run()
+        assert outcome.trained == 9 and outcome.front and outcome.final
+        assert {i.origin for i in outcome.archive} == {"sample", "mutation"}
+        assert all(bool(i.parents) == (i.origin == "mutation") for i in outcome.archive)
+    finally:
+        _REGISTRY.pop("mutants", None)

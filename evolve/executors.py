@@ -81,6 +81,10 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(conn, device: str | None, threads: int) -> None:  # pragma: no cover
+    # Ctrl-C reaches the whole process group: the search process handles it (it records the
+    # run as interrupted and stops its workers), so a worker neither dies on it nor prints a
+    # traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     import torch
 

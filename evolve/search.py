@@ -166,17 +166,13 @@ class Search:
         self.folder.write_state("running")
         self.folder.repair_log()
         logged = self.folder.read_evaluations()
+        # Everything logged after the checkpoint is replayed, not redone: the generation a
+        # kill interrupted, and, when an older checkpoint stands in for a damaged one (or
+        # none for a deleted one), every generation after it.
         interrupted = state.generation + 1
-        replay = {
-            (e["generation"], e["index"]): e
-            for e in logged
-            if e.get("generation") == interrupted and e.get("kind") == "train"
-        }
-        self._logged = Counter(
-            _log_key(e)
-            for e in logged
-            if e.get("generation") == interrupted and e.get("kind") != "train"
-        )
+        after = [e for e in logged if _generation(e) >= interrupted]
+        replay = {(e["generation"], e["index"]): e for e in after if e.get("kind") == "train"}
+        self._logged = Counter(_log_key(e) for e in after if e.get("kind") != "train")
         self.folder.trim_logbook(interrupted)
         population = [self._unpack(d) for d in state.population]
         archive = [self._unpack(d) for d in state.archive]
@@ -186,7 +182,7 @@ class Search:
         if saved:
             self.log(
                 f"resuming at generation {interrupted}: {state.trained} trained evaluations "
-                f"done, {len(replay)} logged in the interrupted one"
+                f"done, {len(replay)} logged after it (replayed, not retrained)"
             )
         start = time.perf_counter() - state.seconds
         while state.trained < self.budget:
@@ -410,6 +406,11 @@ class Search:
             "parents": list(ind.parents),
             "architecture": self.folder.arch_ref(ind.hash),
         }
+
+
+def _generation(entry: dict[str, Any]) -> int:
+    g = entry.get("generation")
+    return g if isinstance(g, int) else -1
 
 
 def _log_key(entry: dict[str, Any]) -> tuple:

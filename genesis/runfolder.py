@@ -20,6 +20,7 @@ Layout of ``DIR``::
     final.json              final retraining of the chosen members (test accuracy)
     final/H.pt, H.onnx      their weights (state_dict) and ONNX models
     report.html             written by ``genesis report``
+    run.lock                the writer lock: one evolve/tune at a time (holds its PID)
 
 ``checkpoint.pkl`` is the run's own pickle, read only by ``--resume`` of this run: never resume
 a run folder you got from someone else. Everything meant to be shared (architectures, records,
@@ -28,14 +29,16 @@ front, weights as ``state_dict``) is JSON or tensors.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
 import pickle
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +46,7 @@ from genesis.genome import Architecture, save_architecture
 from graphs import GenesisError
 
 __all__ = [
+    "LOCK",
     "LOGBOOK_FIELDS",
     "STATUSES",
     "RunFolder",
@@ -55,6 +59,9 @@ __all__ = [
 #: States a run can be in (``run.json``'s ``status``): ``running`` also stands for a run that was
 #: killed (SIGKILL leaves no trace); ``interrupted`` is Ctrl-C, ``failed`` an error.
 STATUSES = ("running", "interrupted", "failed", "finished")
+
+#: The writer lock's file (see :meth:`RunFolder.locked`); it holds the writer's PID.
+LOCK = "run.lock"
 
 #: Columns of ``logbook.csv``, one row per generation.
 LOGBOOK_FIELDS = (
@@ -223,11 +230,7 @@ class RunFolder:
         reads (e.g. the fixed architecture of a tuning run), written into the folder first.
         """
         text = config if isinstance(config, str) else config.to_toml()
-        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
-            raise GenesisError(
-                f"run folder {str(self.path)!r} already exists and is not empty; resume it with "
-                f"--resume {self.path} or choose another --out"
-            )
+        self.check_new()
         try:
             (self.path / "architectures").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -239,6 +242,50 @@ class RunFolder:
         atomic_write(self.config_path, text.encode())
         self.write_state("running", started=time.time())
         atomic_write(self.logbook_path, (",".join(LOGBOOK_FIELDS) + "\r\n").encode())
+
+    def check_new(self) -> None:
+        """Refuse to start a run where files exist already (the folder's lock file aside)."""
+        if self.path.exists() and (
+            not self.path.is_dir() or any(p.name != LOCK for p in self.path.iterdir())
+        ):
+            raise GenesisError(
+                f"run folder {str(self.path)!r} already exists and is not empty; resume it with "
+                f"--resume {self.path} or choose another --out"
+            )
+
+    @contextlib.contextmanager
+    def locked(self, create: bool = False) -> Iterator[None]:
+        """Hold the folder's writer lock (``run.lock``) for the ``with`` block: one writer per
+        run folder. A second writer gets a :class:`GenesisError` at once, naming the holder's
+        PID. The lock is ``fcntl.flock`` on the file, which the kernel releases when its process
+        dies, so a run killed with SIGKILL never blocks its own resume. ``create`` makes the
+        folder first (for a new run)."""
+        if create:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise GenesisError(
+                    f"cannot create run folder {str(self.path)!r}: {exc.strerror}"
+                ) from None
+        path = self.path / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise GenesisError(f"cannot lock run folder {str(self.path)!r}: {exc}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                raise GenesisError(
+                    f"run folder {str(self.path)!r} is in use by process {holder} (a genesis "
+                    "run writing to it); wait for it to end or stop it, then resume"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
     def check(self) -> Path:
         """The path of the config of an existing run (for resumption); refuses a non-run."""

@@ -162,14 +162,17 @@ def cmd_tune(args: argparse.Namespace) -> int:
         cfg = tuning_config(cfg, args.method or "grid", args.budget_evals, final_epochs)
         check_proxy_data(cfg, arch.input_shape)
         folder = RunFolder(args.out or _fresh_run_dir("tune"))
-        folder.create(cfg, files={cfg.tune.architecture: arch})
-    outcome = run_search(cfg, folder)
-    ok = [i for i in outcome.archive if i.result.get("status") == "ok"]
-    if not ok:
-        print(f"run folder {folder.path}: no candidate trained successfully")
-        return 1
-    best = max(ok, key=lambda i: (i.result["accuracy"], -i.born))
-    save_architecture(best.arch, folder.path / "best.json")
+        folder.check_new()
+    with folder.locked(create=not args.resume):  # one writer per run folder
+        if not args.resume:
+            folder.create(cfg, files={cfg.tune.architecture: arch})
+        outcome = run_search(cfg, folder)
+        ok = [i for i in outcome.archive if i.result.get("status") == "ok"]
+        if not ok:
+            print(f"run folder {folder.path}: no candidate trained successfully")
+            return 1
+        best = max(ok, key=lambda i: (i.result["accuracy"], -i.born))
+        save_architecture(best.arch, folder.path / "best.json")
     if args.output:
         save_architecture(best.arch, args.output)
     t = best.arch.train
@@ -260,8 +263,11 @@ def cmd_evolve(args: argparse.Namespace) -> int:
         check_proxy_data(cfg)
         out = args.out or _fresh_run_dir()
         folder = RunFolder(out)
-        folder.create(cfg)
-    outcome = run_search(cfg, folder)
+        folder.check_new()
+    with folder.locked(create=not args.resume):  # one writer per run folder
+        if not args.resume:
+            folder.create(cfg)
+        outcome = run_search(cfg, folder)
     print(
         f"run folder {folder.path}: {outcome.trained} trained evaluations, Pareto front of "
         f"{len(outcome.front)}, hypervolume {outcome.hypervolume:.4f} (validation accuracy x "

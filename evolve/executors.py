@@ -48,6 +48,14 @@ def failure_record(task: Task, status: str, message: str) -> dict[str, Any]:
     ).to_dict()
 
 
+def _cores() -> int:
+    """The cores this process may run on (its affinity mask, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _gpu_count() -> int:
     try:
         import torch
@@ -138,7 +146,7 @@ class LocalExecutor(Executor):
         if devices is None:
             devices = [f"cuda:{i % gpus}" for i in range(workers)] if gpus else [None] * workers
         self.devices = devices
-        self.threads = max(1, (os.cpu_count() or 1) // max(1, len(devices)))
+        self.threads = max(1, _cores() // max(1, len(devices)))
         self.workers = [_Worker(self.ctx, d, self.threads) for d in devices]
 
     def run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:

@@ -2,8 +2,13 @@
 
 Both artefacts carry the architecture JSON as metadata (ONNX ``metadata_props`` key
 ``genesis.architecture``; the ``.pt2`` archive's extra file ``genesis.architecture.json``), so an
-exported model says what it is. The batch dimension is dynamic. :func:`export_onnx` checks the
-ONNX model's outputs against PyTorch's with onnxruntime when it is installed.
+exported model says what it is. The batch dimension is dynamic.
+
+Both exports are checked: the written file is loaded again (onnxruntime for ONNX, when it is
+installed; ``torch.export.load`` for the program) and its outputs on a random batch are compared
+with the module's. Outputs that differ by more than ``atol + rtol * |pytorch|`` (``ATOL`` and
+``RTOL``, numpy's ``allclose`` rule), or are not finite, raise :class:`GenesisError` and leave no
+file behind, so ``genesis export`` exits 2 rather than ship a model that computes something else.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from genesis.genome import Architecture
 from graphs import GenesisError
 
 __all__ = [
+    "ATOL",
     "METADATA_KEY",
+    "RTOL",
     "export_onnx",
     "export_program",
     "load_weights",
@@ -31,6 +38,11 @@ __all__ = [
 ]
 
 METADATA_KEY = "genesis.architecture"
+
+#: Largest absolute difference allowed between an export's outputs and the module's (logits).
+ATOL = 1e-4
+#: Largest difference allowed relative to the module's output, on top of ``ATOL``.
+RTOL = 1e-4
 
 
 def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
@@ -84,16 +96,57 @@ def _quiet():
         logger.setLevel(level)
 
 
+def _compare(
+    what: str, path: Path, got: np.ndarray, want: np.ndarray, atol: float, rtol: float
+) -> float:
+    """Max ``|got - want|``; raises (removing ``path``) when it breaks the tolerance."""
+    if got.shape != want.shape:
+        path.unlink(missing_ok=True)
+        raise GenesisError(
+            f"{what} {str(path)!r} gives outputs of shape {tuple(got.shape)}, PyTorch "
+            f"{tuple(want.shape)}; the file is removed"
+        )
+    err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    diff = float(err.max()) if err.size else 0.0
+    bound = atol + rtol * np.abs(want.astype(np.float64))
+    if not (np.isfinite(err).all() and (err <= bound).all()):
+        path.unlink(missing_ok=True)
+        raise GenesisError(
+            f"{what} {str(path)!r} computes something else: its outputs differ from PyTorch's "
+            f"by up to {diff:.3g}, beyond the tolerance atol={atol:g} + rtol={rtol:g} x |output|; "
+            "the file is removed"
+        )
+    return diff
+
+
 def export_onnx(
-    model: nn.Module, arch: Architecture, path: str | os.PathLike, check: bool = True
+    model: nn.Module,
+    arch: Architecture,
+    path: str | os.PathLike,
+    check: bool = True,
+    atol: float = ATOL,
+    rtol: float = RTOL,
 ) -> float | None:
     """Write ``model`` (built from ``arch``) as ONNX with a dynamic batch and the JSON embedded.
+
+    Parameters
+    ----------
+    check : bool
+        Reload the file with onnxruntime (when installed) and compare its outputs with the
+        module's on a random batch of 3 (another batch size than the traced one).
+    atol, rtol : float
+        The tolerance of that check: ``|onnx - pytorch| <= atol + rtol * |pytorch|``.
 
     Returns
     -------
     float or None
         Largest absolute difference between onnxruntime's and PyTorch's outputs on a random
         batch, or None when onnxruntime is not installed or ``check`` is False.
+
+    Raises
+    ------
+    GenesisError
+        When the outputs break the tolerance or are not finite; the file is removed.
     """
     import onnx
 
@@ -120,7 +173,7 @@ def export_onnx(
     (got,) = session.run(None, {session.get_inputs()[0].name: probe.numpy()})
     with torch.no_grad():
         want = model(probe).numpy()
-    return float(np.abs(got - want).max())
+    return _compare("ONNX model", path, np.asarray(got), want, atol, rtol)
 
 
 def read_onnx_architecture(path: str | os.PathLike) -> Architecture:
@@ -134,11 +187,23 @@ def read_onnx_architecture(path: str | os.PathLike) -> Architecture:
     raise GenesisError(f"{path} carries no {METADATA_KEY!r} metadata")
 
 
-def export_program(model: nn.Module, arch: Architecture, path: str | os.PathLike) -> float:
+def export_program(
+    model: nn.Module,
+    arch: Architecture,
+    path: str | os.PathLike,
+    atol: float = ATOL,
+    rtol: float = RTOL,
+) -> float:
     """Write a ``torch.export`` program (``.pt2``) with a dynamic batch and the JSON embedded.
 
-    Returns the largest absolute difference between the reloaded program's outputs and the
-    module's on a random batch.
+    Returns the largest absolute difference between the reloaded program's outputs
+    (``torch.export.load``) and the module's on a random batch of 3.
+
+    Raises
+    ------
+    GenesisError
+        When they differ by more than ``atol + rtol * |pytorch|`` or are not finite; the file
+        is removed.
     """
     path = Path(path)
     model = model.eval()
@@ -152,4 +217,4 @@ def export_program(model: nn.Module, arch: Architecture, path: str | os.PathLike
     with torch.no_grad():
         got = torch.export.load(path).module()(probe)
         want = model(probe)
-    return float((got - want).abs().max())
+    return _compare("torch.export program", path, got.numpy(), want.numpy(), atol, rtol)

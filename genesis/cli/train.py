@@ -31,8 +31,8 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         "--dataset",
         default="fashion-mnist",
         metavar="NAME|PATH",
-        help="fashion-mnist (default), mnist, synthetic[:CxHxW], or a folder of IDX files or "
-        "CIFAR-10 python batches",
+        help="fashion-mnist (default), mnist, synthetic[:CxHxW], canary (a tiny test set whose "
+        "test split is labelled off by one), or a folder of IDX files or CIFAR-10 python batches",
     )
     tr.add_argument("--epochs", type=float, help="epochs (default: the architecture's)")
     tr.add_argument("--budget-seconds", type=float, help="wall-clock training budget (status ok)")

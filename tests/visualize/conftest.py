@@ -1,11 +1,24 @@
-"""Shared fixtures of the visualisation tests: small finished runs on the synthetic fitness."""
+"""Shared fixtures of the visualisation tests: small finished runs on the synthetic fitness.
+
+The runs are evaluated in this process (:class:`InProcess`): a worker process per run cost
+more than the search itself, and the executors have their own tests.
+"""
 
 import pytest
 
 from evolve.config import EvolveConfig
-from evolve.executors import LocalExecutor
+from evolve.evaluate import evaluate_task
+from evolve.executors import Executor
 from evolve.search import Search
 from genesis.runfolder import RunFolder
+
+
+class InProcess(Executor):
+    """Evaluates each task here, in order (the synthetic fitness takes microseconds)."""
+
+    def run(self, tasks, on_result):
+        for key, task in tasks:
+            on_result(key, evaluate_task(task))
 
 
 def _make_run(path, strategy="nsga2", seed=0, top_k=2, **search):
@@ -17,8 +30,7 @@ def _make_run(path, strategy="nsga2", seed=0, top_k=2, **search):
     )
     folder = RunFolder(path)
     folder.create(cfg)
-    with LocalExecutor(1) as ex:
-        Search(cfg, folder, ex, log=lambda _: None).run()
+    Search(cfg, folder, InProcess(), log=lambda _: None).run()
     return path
 
 

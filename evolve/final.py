@@ -16,6 +16,7 @@ from evolve.config import EvolveConfig
 from evolve.evaluate import make_task
 from evolve.executors import Executor
 from evolve.fitness import Individual
+from genesis import GenesisError
 from genesis.runfolder import RunFolder
 
 __all__ = ["run_final", "select_final"]
@@ -106,8 +107,6 @@ def run_final(
 
 
 def _read_done(folder: RunFolder) -> list[dict[str, Any]]:
-    from genesis import GenesisError
-
     problems: list[str] = []
     done = folder.read_json("final.json", [], problems)
     damaged = any("damaged" in p for p in problems)

@@ -81,7 +81,10 @@ class SearchState:
             return obj
         if isinstance(obj, dict) and "generation" in obj:  # genesis <= 0.1 wrote a dict
             old = dict(obj)
-            strategy = {"proposed": old.pop("proposed", 0), "controller": old.pop("controller")}
+            strategy = {
+                "proposed": old.pop("proposed", 0),
+                "controller": old.pop("controller", None),
+            }
             return cls(**old, strategy=strategy)
         raise ValueError("not a genesis checkpoint")
 

@@ -19,6 +19,7 @@ from deap import base
 
 from evolve.fitness import Individual, make_fitness_class
 from genesis import Architecture, GenesisError
+from genesis.runfolder import objectives
 
 if TYPE_CHECKING:  # pragma: no cover
     from evolve.config import EvolveConfig, SearchConfig
@@ -92,8 +93,6 @@ class Strategy:
 
     def score(self, result: dict[str, Any]) -> tuple[float, ...]:
         """The fitness values of an evaluation record."""
-        from genesis.runfolder import objectives
-
         if result.get("status") != "ok":  # dominated by every working candidate, cheap or not
             return (0.0, float("inf"))
         return objectives(result)

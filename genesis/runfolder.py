@@ -52,6 +52,7 @@ __all__ = [
     "RunFolder",
     "atomic_write",
     "objectives",
+    "refuse_run_file",
     "pareto_front",
     "read_jsonl",
 ]
@@ -162,6 +163,39 @@ def pareto_front(items: Iterable[T], key: Callable[[T], tuple[float, float]]) ->
             front.append(item)
             last = (acc, macs)
     return front
+
+
+#: What a run writes, relative to its folder: outputs of other commands must not replace these.
+RUN_FILES = (
+    "config.toml",
+    "run.json",
+    "evaluations.jsonl",
+    "logbook.csv",
+    "pareto.json",
+    "final.json",
+    "checkpoint.pkl",
+    "checkpoint.prev.pkl",
+    "best.json",
+    "base.json",
+    LOCK,
+)
+RUN_DIRS = ("architectures", "final")
+
+
+def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
+    """Raise :class:`GenesisError` when ``path`` names a file a run folder keeps (its log,
+    config, checkpoints, architectures, final weights...): a command's output never replaces
+    part of a run. Other files inside a run folder (``report.html``, a plot) are fine."""
+    target = Path(path).resolve()
+    for folder in (target.parent, target.parent.parent):
+        if not any((folder / marker).exists() for marker in ("config.toml", "run.json")):
+            continue
+        rel = target.relative_to(folder)
+        if rel.parts[0] in RUN_DIRS or str(rel) in RUN_FILES:
+            raise GenesisError(
+                f"{what} {str(path)!r} is a file of the run folder {str(folder)!r}; choose a "
+                "path outside what the run keeps"
+            )
 
 
 def _checked(state: Any) -> Any:

@@ -15,7 +15,10 @@ A TOML file has one table per concern, each key a field of its dataclass::
     workers = 2
 
 Flags given on the command line override the file. All validation lives in the
-``__post_init__`` of each dataclass.
+``__post_init__`` of each dataclass: the rules of each field, its declared type
+(:func:`evolve.checks.check_types`) and the caps below (:data:`MAX_POPULATION`,
+:data:`MAX_EVALUATIONS`, :data:`MAX_WORKERS_PER_CPU`, :data:`MAX_WORKERS`,
+:data:`MAX_WORKERS_PER_GPU`), so a bad config is refused before a run folder exists.
 """
 
 from __future__ import annotations

@@ -332,7 +332,14 @@ class Architecture:
         Raises
         ------
         GenesisError
-            For a wrong schema or version, a missing or unknown field, or any invalid value.
+            For a wrong schema or version, a missing or unknown field, any invalid value, a
+            string with a lone surrogate, or a value past a cap of :mod:`genesis.limits`.
+
+        Notes
+        -----
+        The counts (stages, stem layers, each stage's nodes and edges) are checked against
+        their caps before any graph is built, so a file describing a huge stage is refused in
+        time linear in its size, before the O(n^2) hash could run.
         """
         if not isinstance(data, dict):
             raise GenesisError(f"an architecture must be a JSON object, got {type(data).__name__}")

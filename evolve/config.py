@@ -362,8 +362,15 @@ def _build(kind: type, where: str, values: dict[str, Any]) -> Any:
         raise GenesisError(f"{where}: {exc}") from None
 
 
-def load_config(path: str | Path) -> EvolveConfig:
-    """Read a TOML config; raises :class:`GenesisError` naming the file for any problem."""
+def load_config(
+    path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
+) -> EvolveConfig:
+    """Read a TOML config; raises :class:`GenesisError` naming the file for any problem.
+
+    ``overrides`` (section -> field -> value, None values ignored) replace the file's values
+    before anything is checked: a run resumed with ``--workers 2`` on a machine with fewer CPUs
+    than the one that started it is checked with 2 workers, not the file's.
+    """
     path = Path(path)
     text = read_text_file(path, "config file")  # a regular file, bounded
     try:
@@ -372,6 +379,10 @@ def load_config(path: str | Path) -> EvolveConfig:
         raise GenesisError(f"config file {str(path)!r} is nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         raise GenesisError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    for section, values in (overrides or {}).items():
+        given = {k: v for k, v in values.items() if v is not None}
+        if given and isinstance(data.get(section, {}), dict):
+            data[section] = {**data.get(section, {}), **given}
     try:
         return EvolveConfig.from_dict(data, source=str(path))
     except GenesisError as exc:

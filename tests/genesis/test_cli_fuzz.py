@@ -282,7 +282,7 @@ def test_evolve_and_tune_refuse_bad_configs_before_the_run_folder(base, tmp_path
     arch = tmp_path / "arch.json"
     arch.write_text(json.dumps(base))
     small = ["--fitness", "synthetic", "--population", "2", "--generations", "0"]
-    for i, text in enumerate(mutated_configs(rng, 60)):
+    for i, text in enumerate(mutated_configs(rng, 30)):
         cfg = tmp_path / f"c{i}.toml"
         cfg.write_bytes(text.encode("utf-8", "surrogateescape"))
         out = tmp_path / f"run{i}"
@@ -313,7 +313,7 @@ ENGINE_FLAGS = {
 
 def test_evolve_with_random_flags(tmp_path, capsys):
     rng = random.Random(3)
-    for i in range(30):
+    for i in range(15):
         argv: list[Any] = ["evolve", "--fitness", "synthetic", "--final-top-k", "0"]
         argv += ["--population", "2", "--generations", "0"]
         for flag in rng.sample(sorted(ENGINE_FLAGS), rng.randint(1, 2)):
@@ -345,6 +345,10 @@ def test_export_train_and_runs_on_bad_input(base, tmp_path, capsys):
         ["--val-size", "-1"],
     ):
         check(["train", good, "--dataset", "synthetic", *flags], capsys)
+    tiny = ["--dataset", "synthetic", "--epochs", "0.05", "--subset", "64", "--device", "cpu"]
+    assert check(["train", good, *tiny, "--out", tmp_path / "trained"], capsys) == 0
+    weights = tmp_path / "trained" / "weights.pt"
+    assert check(["render", good, "--weights", weights, "-o", tmp_path / "t.dot"], capsys) == 0
     for run_dir in [*special_files(tmp_path / "r"), good]:
         check(["report", run_dir, "-o", tmp_path / "r.html"], capsys)
         check(["compare", run_dir, run_dir], capsys)

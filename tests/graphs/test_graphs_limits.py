@@ -99,3 +99,14 @@ def test_check_size_and_validate_dag():
     with pytest.raises(GenesisError, match="MAX_NODES"):
         validate_dag(to_dag(nx.path_graph(MAX_NODES + 1)))
     validate_dag(to_dag(nx.path_graph(MAX_NODES)))
+
+
+def test_mutate_never_takes_a_stage_past_the_edge_cap(monkeypatch):
+    import graphs.mutations as mutations
+
+    G = to_dag(nx.complete_graph(12))  # 66 inner edges; delete_node would add more
+    monkeypatch.setattr(mutations, "MAX_EDGES", G.number_of_edges())
+    for seed in range(30):
+        H, name = mutations.mutate(G, seed=seed)
+        assert H.number_of_edges() <= G.number_of_edges(), name
+        validate_dag(H)

@@ -15,22 +15,30 @@ A TOML file has one table per concern, each key a field of its dataclass::
     workers = 2
 
 Flags given on the command line override the file. All validation lives in the
-``__post_init__`` of each dataclass.
+``__post_init__`` of each dataclass: the rules of each field, its declared type
+(:func:`evolve.checks.check_types`) and the caps below (:data:`MAX_POPULATION`,
+:data:`MAX_EVALUATIONS`, :data:`MAX_WORKERS_PER_CPU`, :data:`MAX_WORKERS`,
+:data:`MAX_WORKERS_PER_GPU`), so a bad config is refused before a run folder exists.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import sys
+import typing
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from evolve.checks import check_types, describe_type, matches
 from evolve.space import SpaceConfig
 from evolve.tune import TuneConfig
 from genesis import GenesisError
+from genesis.limits import read_text_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,6 +47,12 @@ else:  # pragma: no cover
 
 __all__ = [
     "DIVERSITY",
+    "MAX_POPULATION",
+    "MAX_EVALUATIONS",
+    "MAX_WORKERS",
+    "MAX_WORKERS_PER_CPU",
+    "MAX_WORKERS_PER_GPU",
+    "cpu_count",
     "SearchConfig",
     "ProxyConfig",
     "FinalConfig",
@@ -55,6 +69,37 @@ NONE = "none"
 #: nsga2's second criterion after Pareto rank: each member's exclusive hypervolume contribution
 #: against the run's reference point (SMS-EMOA), or DEAP's crowding distance (classic NSGA-II).
 DIVERSITY = ("hypervolume", "crowding")
+
+# -- limits: checked when a config is built, before a run folder exists --------------------------
+#: Most individuals a population may hold (every one is drawn, hashed and kept in memory).
+MAX_POPULATION = 1000
+
+#: Most trained evaluations a search may ask for: ``budget_evals``, or else
+#: ``population * (generations + 1)``.
+MAX_EVALUATIONS = 100_000
+
+#: Parallel evaluations per CPU of this machine (``execution.workers`` above
+#: ``cpu_count() * MAX_WORKERS_PER_CPU`` needs ``execution.force_workers = true``, or the flag
+#: ``--force-workers``, e.g. for a ray cluster larger than this machine).
+MAX_WORKERS_PER_CPU = 4
+
+#: Most parallel evaluations, forced or not.
+MAX_WORKERS = 1024
+
+#: Most workers sharing one GPU.
+MAX_WORKERS_PER_GPU = 64
+
+#: Device names a run may ask for: cpu, cuda, cuda:N (checked before any run folder exists;
+#: whether the device is present is checked by the trainer).
+_DEVICE = re.compile(r"cpu|cuda(:[0-9]{1,4})?")
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def _positive(owner: str, name: str, value: Any, integer: bool = True, allow_none=False) -> None:
@@ -110,6 +155,11 @@ class SearchConfig:
             raise GenesisError(
                 f"search generations must be an integer >= 0, got {self.generations!r}"
             )
+        if self.population > MAX_POPULATION:
+            raise GenesisError(
+                f"search population is {self.population}; the cap is MAX_POPULATION = "
+                f"{MAX_POPULATION}"
+            )
         _positive("search", "budget_evals", self.budget_evals, allow_none=True)
         _positive("search", "max_macs", self.max_macs, integer=False, allow_none=True)
         _positive("search", "max_params", self.max_params, allow_none=True)
@@ -121,12 +171,19 @@ class SearchConfig:
             raise GenesisError(
                 f"search diversity must be one of {', '.join(DIVERSITY)}, got {self.diversity!r}"
             )
-        if not 0.0 <= self.crossover_prob <= 1.0:
+        if not matches(self.crossover_prob, float) or not 0.0 <= self.crossover_prob <= 1.0:
             raise GenesisError(
                 f"search crossover_prob must be in [0, 1], got {self.crossover_prob}"
             )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise GenesisError(f"search seed must be an integer, got {self.seed!r}")
+        check_types(self, "search")  # e.g. penalty, a finite number
+        if self.evaluations > MAX_EVALUATIONS:
+            what = "budget_evals" if self.budget_evals else "population x (generations + 1)"
+            raise GenesisError(
+                f"search {what} is {self.evaluations} evaluations; the cap is MAX_EVALUATIONS "
+                f"= {MAX_EVALUATIONS}"
+            )
         strategy.check(self)  # the strategy's own rules
 
     @property
@@ -154,7 +211,7 @@ class ProxyConfig:
         _positive("proxy", "val_size", self.val_size, allow_none=True)
         _positive("proxy", "epochs", self.epochs, integer=False, allow_none=True)
         _positive("proxy", "time_limit", self.time_limit, integer=False, allow_none=True)
-        if not 0 <= self.synthetic_seconds < 3600:
+        if not matches(self.synthetic_seconds, float) or not 0 <= self.synthetic_seconds < 3600:
             raise GenesisError(
                 f"proxy synthetic_seconds must be in [0, 3600), got {self.synthetic_seconds}"
             )
@@ -162,6 +219,11 @@ class ProxyConfig:
             raise GenesisError(
                 f"proxy fitness must be 'train' or 'synthetic', got {self.fitness!r}"
             )
+        if self.device is not None and (
+            not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device)
+        ):
+            raise GenesisError(f"proxy device must be cpu, cuda or cuda:N, got {self.device!r}")
+        check_types(self, "proxy")
 
 
 @dataclass(frozen=True)
@@ -181,6 +243,7 @@ class FinalConfig:
             raise GenesisError(f"final top_k must be an integer >= 0, got {self.top_k!r}")
         _positive("final", "epochs", self.epochs, integer=False, allow_none=True)
         _positive("final", "seconds", self.seconds, integer=False, allow_none=True)
+        check_types(self, "final")
 
 
 @dataclass(frozen=True)
@@ -191,12 +254,31 @@ class ExecutionConfig:
     workers: int = 1  # parallel evaluations
     address: str | None = None  # ray: cluster address (default: start a local instance)
     workers_per_gpu: int = 2  # several workers may share one GPU (small networks leave it idle)
+    # workers may exceed cpu_count() * MAX_WORKERS_PER_CPU (not MAX_WORKERS): a large cluster
+    force_workers: bool = False
 
     def __post_init__(self) -> None:
         if self.executor not in ("local", "ray"):
             raise GenesisError(f"execution executor must be local or ray, got {self.executor!r}")
         _positive("execution", "workers", self.workers)
         _positive("execution", "workers_per_gpu", self.workers_per_gpu)
+        check_types(self, "execution")
+        if self.workers > MAX_WORKERS:
+            raise GenesisError(
+                f"execution workers is {self.workers}; the cap is MAX_WORKERS = {MAX_WORKERS}"
+            )
+        per_machine = cpu_count() * MAX_WORKERS_PER_CPU
+        if self.workers > per_machine and not self.force_workers:
+            raise GenesisError(
+                f"execution workers is {self.workers}; the cap is {cpu_count()} CPUs x "
+                f"MAX_WORKERS_PER_CPU = {per_machine} (force_workers = true or --force-workers "
+                f"lifts it up to MAX_WORKERS = {MAX_WORKERS})"
+            )
+        if self.workers_per_gpu > MAX_WORKERS_PER_GPU:
+            raise GenesisError(
+                f"execution workers_per_gpu is {self.workers_per_gpu}; the cap is "
+                f"MAX_WORKERS_PER_GPU = {MAX_WORKERS_PER_GPU}"
+            )
 
 
 @dataclass(frozen=True)
@@ -270,21 +352,37 @@ def _build(kind: type, where: str, values: dict[str, Any]) -> Any:
     }
     try:
         return kind(**values)
-    except TypeError as exc:
+    except TypeError as exc:  # a rule compared a value of the wrong type: name the field
+        hints = typing.get_type_hints(kind)
+        for name, value in values.items():
+            if not matches(value, hints[name]):
+                raise GenesisError(
+                    f"{where}: {name} must be {describe_type(hints[name])}, got {value!r}"
+                ) from None
         raise GenesisError(f"{where}: {exc}") from None
 
 
-def load_config(path: str | Path) -> EvolveConfig:
-    """Read a TOML config; raises :class:`GenesisError` naming the file for any problem."""
+def load_config(
+    path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
+) -> EvolveConfig:
+    """Read a TOML config; raises :class:`GenesisError` naming the file for any problem.
+
+    ``overrides`` (section -> field -> value, None values ignored) replace the file's values
+    before anything is checked: a run resumed with ``--workers 2`` on a machine with fewer CPUs
+    than the one that started it is checked with 2 workers, not the file's.
+    """
     path = Path(path)
+    text = read_text_file(path, "config file")  # a regular file, bounded
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GenesisError(f"config file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GenesisError(f"cannot read config file {str(path)!r}: {exc}") from None
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise GenesisError(f"config file {str(path)!r} is nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         raise GenesisError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    for section, values in (overrides or {}).items():
+        given = {k: v for k, v in values.items() if v is not None}
+        if given and isinstance(data.get(section, {}), dict):
+            data[section] = {**data.get(section, {}), **given}
     try:
         return EvolveConfig.from_dict(data, source=str(path))
     except GenesisError as exc:

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from evolve.checks import check_types
 from genesis import (
     Architecture,
     GenesisError,
@@ -26,7 +27,8 @@ from genesis import (
     get_preset,
     op_names,
 )
-from genesis.genome import OPTIMIZERS
+from genesis.genome import OPTIMIZERS, TrainConfig
+from genesis.limits import MAX_CHANNELS, MAX_NODES
 from graphs import compute_nodes, crossover, family_names, get_family, mutate, random_dag
 
 __all__ = ["TRAIN_INIT", "SpaceConfig", "SearchSpace", "default_families"]
@@ -132,6 +134,37 @@ class SpaceConfig:
             raise GenesisError(
                 f"space label_smoothing must be a range 0 <= low <= high < 1, got {(lo_v, hi_v)}"
             )
+        check_types(self, "space")
+        if self.max_nodes > MAX_NODES:
+            raise GenesisError(
+                f"space max_nodes is {self.max_nodes}; the cap is MAX_NODES = {MAX_NODES}"
+            )
+        self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        """What the space draws is a valid genome: checked now, not when a run folder exists."""
+        spec = get_preset(self.preset)
+        widest = max(self.channels)
+        stem, slots = spec.layout(widest, self.nodes[1], spec.stages)
+        head = spec.head(widest)
+        width = max(
+            [layer.channels for layer in stem] + [s.channels for s in slots] + [head.channels]
+        )
+        if width > MAX_CHANNELS:
+            raise GenesisError(
+                f"space channels {widest} make preset {self.preset} {width} channels wide; the "
+                f"cap is MAX_CHANNELS = {MAX_CHANNELS}"
+            )
+        if self.train_init == "sample":  # the ends of every range must make a TrainConfig
+            for name in ("lr_sgd", "lr_adamw", "weight_decay", "label_smoothing"):
+                field_name = "lr" if name.startswith("lr") else name
+                for value in getattr(self, name):
+                    try:
+                        TrainConfig(**{field_name: value})
+                    except GenesisError as exc:
+                        raise GenesisError(f"space {name}: {exc}") from None
+            for batch in self.batch_sizes:
+                TrainConfig(batch_size=batch)
 
 
 def _number(value: Any, integer: bool = False) -> bool:
@@ -140,11 +173,12 @@ def _number(value: Any, integer: bool = False) -> bool:
 
 
 def _scaled(width: int, factor: float) -> int:
-    """``width * factor`` rounded to a multiple of 4 (at least 4), and never ``width`` itself."""
+    """``width * factor`` rounded to a multiple of 4 (at least 4, at most ``MAX_CHANNELS``), and
+    never ``width`` itself below the cap."""
     new = max(4, int(round(width * factor / 4)) * 4)
     if new == width:
         new = width + 4 if factor > 1 else max(4, width - 4)
-    return new
+    return min(new, MAX_CHANNELS)  # a width at the cap stays there
 
 
 def _with_op(G, op: str):

@@ -20,12 +20,17 @@ import random
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from evolve.checks import check_types
 from genesis import Architecture, GenesisError, TrainConfig
 
 if TYPE_CHECKING:  # evolve.config imports this module
     from evolve.config import EvolveConfig
 
-__all__ = ["BASE_ARCHITECTURE", "TuneConfig", "HyperSpace", "tuning_config"]
+__all__ = ["BASE_ARCHITECTURE", "MAX_TUNE_VALUES", "TuneConfig", "HyperSpace", "tuning_config"]
+
+#: Most values one ``[tune]`` list may hold (the grid is their product; every combination is
+#: checked when the config is built).
+MAX_TUNE_VALUES = 32
 
 #: File name of the fixed architecture inside a tuning run's folder.
 BASE_ARCHITECTURE = "base.json"
@@ -48,6 +53,11 @@ class TuneConfig:
             values = getattr(self, name)
             if not isinstance(values, tuple) or not values:
                 raise GenesisError(f"tune {name} must be a non-empty list, got {values!r}")
+            if len(values) > MAX_TUNE_VALUES:
+                raise GenesisError(
+                    f"tune {name} lists {len(values)} values; the cap is MAX_TUNE_VALUES = "
+                    f"{MAX_TUNE_VALUES}"
+                )
         # Every value must make a valid TrainConfig: check them all now, not mid-search.
         for lr, wd, ls in itertools.product(self.lr, self.weight_decay, self.label_smoothing):
             TrainConfig(lr=lr, weight_decay=wd, label_smoothing=ls)
@@ -58,6 +68,7 @@ class TuneConfig:
                 "tune weight_decay values must be > 0 (random search draws them "
                 "log-uniformly); use a single 0 to switch weight decay off"
             )
+        check_types(self, "tune")
 
     @property
     def grid_size(self) -> int:

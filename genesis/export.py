@@ -17,6 +17,7 @@ import contextlib
 import io
 import logging
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -51,8 +52,17 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     Raises
     ------
     GenesisError
-        If the file is missing, is not a plain tensor ``state_dict``, or does not fit ``model``.
+        If the file is missing, is not a regular file (a FIFO, ``/dev/zero``), is not a plain
+        tensor ``state_dict``, or does not fit ``model``.
     """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise GenesisError(f"weights file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise GenesisError(f"cannot read weights file {str(path)!r}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise GenesisError(f"cannot read weights file {str(path)!r}: not a regular file")
     try:
         state = torch.load(Path(path), map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -21,8 +21,18 @@ from typing import Any
 
 import networkx as nx
 
+from genesis.limits import (
+    MAX_CHANNELS,
+    MAX_CLASSES,
+    MAX_INPUT_CHANNELS,
+    MAX_KERNEL,
+    MAX_RESOLUTION,
+    MAX_STAGES,
+    MAX_STEM_LAYERS,
+    read_text_file,
+)
 from genesis.ops import OPS
-from graphs import GenesisError, graph_stats, validate_dag
+from graphs import GenesisError, check_size, graph_stats, validate_dag
 
 __all__ = [
     "SCHEMA",
@@ -43,9 +53,24 @@ OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "onecycle", "constant")
 
 
-def _positive_int(owner: str, name: str, value: Any, minimum: int = 1) -> None:
+def _positive_int(
+    owner: str, name: str, value: Any, minimum: int = 1, cap: tuple[str, int] | None = None
+) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise GenesisError(f"{owner} {name} must be an integer >= {minimum}, got {value!r}")
+        raise GenesisError(f"{owner} {name} must be an integer >= {minimum}, got {_short(value)}")
+    if cap is not None and value > cap[1]:
+        raise GenesisError(f"{owner} {name} is {value}; the cap is {cap[0]} = {cap[1]}")
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 80 characters (a value from a file may be huge)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _cap(what: str, count: int, unit: str, name: str, cap: int) -> None:
+    if count > cap:
+        raise GenesisError(f"{what} has {count} {unit}; the cap is {name} = {cap}")
 
 
 def _number(owner: str, name: str, value: Any, low: float, high: float, *, open_low=False) -> None:
@@ -77,9 +102,9 @@ class StemLayer:
     kernel: int = 3  # square kernel size, odd
 
     def __post_init__(self) -> None:
-        _positive_int("stem layer", "channels", self.channels)
+        _positive_int("stem layer", "channels", self.channels, cap=("MAX_CHANNELS", MAX_CHANNELS))
         _stride("stem layer", self.stride)
-        _positive_int("stem layer", "kernel", self.kernel)
+        _positive_int("stem layer", "kernel", self.kernel, cap=("MAX_KERNEL", MAX_KERNEL))
         if self.kernel % 2 == 0:
             raise GenesisError(f"stem layer kernel must be odd, got {self.kernel}")
 
@@ -100,7 +125,9 @@ class Stage:
     )
 
     def __post_init__(self) -> None:
-        _positive_int("stage", "channels", self.channels)
+        _positive_int("stage", "channels", self.channels, cap=("MAX_CHANNELS", MAX_CHANNELS))
+        if isinstance(self.graph, nx.DiGraph):
+            check_size(self.graph.number_of_nodes() - 2, self.graph.number_of_edges(), "stage")
         _stride("stage", self.stride)
         bad = [v for v in self.graph if isinstance(v, bool) or not isinstance(v, int)]
         if bad:
@@ -135,7 +162,9 @@ class Head:
     dropout: float = 0.0  # dropout probability before the final linear layer
 
     def __post_init__(self) -> None:
-        _positive_int("head", "channels", self.channels, minimum=0)
+        _positive_int(
+            "head", "channels", self.channels, minimum=0, cap=("MAX_CHANNELS", MAX_CHANNELS)
+        )
         _number("head", "dropout", self.dropout, 0.0, 1.0)
         if self.dropout >= 1.0:
             raise GenesisError(f"head dropout must be below 1, got {self.dropout}")
@@ -209,19 +238,35 @@ class Architecture:
             raise GenesisError(
                 f"input_shape must be [channels, height, width], got {self.input_shape!r}"
             )
-        for axis, value in zip(("channels", "height", "width"), shape, strict=True):
-            _positive_int("input_shape", axis, value)
+        caps = (
+            ("MAX_INPUT_CHANNELS", MAX_INPUT_CHANNELS),
+            ("MAX_RESOLUTION", MAX_RESOLUTION),
+            ("MAX_RESOLUTION", MAX_RESOLUTION),
+        )
+        for axis, value, cap in zip(("channels", "height", "width"), shape, caps, strict=True):
+            _positive_int("input_shape", axis, value, cap=cap)
         object.__setattr__(self, "input_shape", shape)
         if (
             isinstance(self.num_classes, bool)
             or not isinstance(self.num_classes, int)
             or (self.num_classes < 2)
         ):
-            raise GenesisError(f"num_classes must be an integer >= 2, got {self.num_classes!r}")
+            raise GenesisError(
+                f"num_classes must be an integer >= 2, got {_short(self.num_classes)}"
+            )
+        if self.num_classes > MAX_CLASSES:
+            raise GenesisError(
+                f"num_classes is {self.num_classes}; the cap is MAX_CLASSES = {MAX_CLASSES}"
+            )
         object.__setattr__(self, "stem", tuple(self.stem))
         object.__setattr__(self, "stages", tuple(self.stages))
         if not self.stages:
             raise GenesisError("an architecture needs at least one stage, got none")
+        _cap("an architecture", len(self.stages), "stages", "MAX_STAGES", MAX_STAGES)
+        _cap("an architecture", len(self.stem), "stem layers", "MAX_STEM_LAYERS", MAX_STEM_LAYERS)
+        if not isinstance(self.name, str):
+            raise GenesisError(f"architecture name must be a string, got {_short(self.name)}")
+        _check_text(self.name, "architecture name")
         for i, stage in enumerate(self.stages):
             if not isinstance(stage, Stage):
                 raise GenesisError(f"stage {i} must be a Stage, got {type(stage).__name__}")
@@ -287,10 +332,18 @@ class Architecture:
         Raises
         ------
         GenesisError
-            For a wrong schema or version, a missing or unknown field, or any invalid value.
+            For a wrong schema or version, a missing or unknown field, any invalid value, a
+            string with a lone surrogate, or a value past a cap of :mod:`genesis.limits`.
+
+        Notes
+        -----
+        The counts (stages, stem layers, each stage's nodes and edges) are checked against
+        their caps before any graph is built, so a file describing a huge stage is refused in
+        time linear in its size, before the O(n^2) hash could run.
         """
         if not isinstance(data, dict):
             raise GenesisError(f"an architecture must be a JSON object, got {type(data).__name__}")
+        _check_text(data, "an architecture")
         if data.get("schema") != SCHEMA:
             raise GenesisError(f"not a genesis architecture: schema is {data.get('schema')!r}")
         version = data.get("version")
@@ -319,16 +372,16 @@ class Architecture:
         stages = data["stages"]
         if not isinstance(stages, list):
             raise GenesisError(f"architecture stages must be a list, got {type(stages).__name__}")
+        _cap("an architecture", len(stages), "stages", "MAX_STAGES", MAX_STAGES)
+        stem = _as_list("stem", data.get("stem", []))
+        _cap("an architecture", len(stem), "stem layers", "MAX_STEM_LAYERS", MAX_STEM_LAYERS)
         name = data.get("name", "")
         if not isinstance(name, str):
             raise GenesisError(f"architecture name must be a string, got {name!r}")
         return cls(
             input_shape=_as_list("input_shape", data["input_shape"]),
             num_classes=data["num_classes"],
-            stem=tuple(
-                _build(StemLayer, f"stem[{i}]", d)
-                for i, d in enumerate(_as_list("stem", data.get("stem", [])))
-            ),
+            stem=tuple(_build(StemLayer, f"stem[{i}]", d) for i, d in enumerate(stem)),
             stages=tuple(_stage_from_dict(i, d) for i, d in enumerate(stages)),
             head=_build(Head, "head", data.get("head", {})),
             train=_build(TrainConfig, "train", data.get("train", {})),
@@ -338,9 +391,13 @@ class Architecture:
 
     @classmethod
     def from_json(cls, text: str, source: str = "architecture JSON") -> Architecture:
-        """Parse JSON text; ``source`` names it in messages."""
+        """Parse JSON text; ``source`` names it in messages.
+
+        A key given twice in one object is refused, as is an integer literal past Python's
+        limit on digits. (``NaN`` and ``Infinity`` parse, and fail the range checks.)
+        """
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise GenesisError(
                 f"{source} is not valid JSON (truncated or malformed): {exc.msg} "
@@ -348,6 +405,10 @@ class Architecture:
             ) from None
         except RecursionError:
             raise GenesisError(f"{source} is nested too deeply to be an architecture") from None
+        except GenesisError as exc:
+            raise GenesisError(f"{source}: {exc}") from None
+        except ValueError as exc:  # an integer literal of more digits than int() converts
+            raise GenesisError(f"{source} is not an architecture: {exc}".split(";")[0]) from None
         try:
             return cls.from_dict(data)
         except GenesisError as exc:
@@ -360,15 +421,12 @@ def load_architecture(path: str | os.PathLike) -> Architecture:
     Raises
     ------
     GenesisError
-        If the file is missing or unreadable, or its content is not a valid architecture.
+        If the file is missing, unreadable, not a regular file or larger than
+        :data:`genesis.limits.MAX_FILE_BYTES`, or its content is not a valid architecture
+        (including one past a cap of :mod:`genesis.limits`).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GenesisError(f"architecture file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GenesisError(f"cannot read architecture file {str(path)!r}: {exc}") from None
+    text = read_text_file(path, "architecture file")
     return Architecture.from_json(text, source=str(path))
 
 
@@ -431,12 +489,15 @@ def _stage_from_dict(i: int, data: Any) -> Stage:
         raise GenesisError(f"{where} graph must be a JSON object, got {type(g).__name__}")
     _require(g, f"{where} graph", ("input", "output", "nodes", "edges"))
     _no_unknown(g, f"{where} graph", {"input", "output", "nodes", "edges"})
+    nodes = _as_list(f"{where} graph nodes", g["nodes"])
+    edges = _as_list(f"{where} graph edges", g["edges"])
+    check_size(len(nodes), len(edges), where)  # before any graph is built or hashed
     G = nx.DiGraph(input=g["input"], output=g["output"])
     for node in (g["input"], g["output"]):
         if isinstance(node, bool) or not isinstance(node, int):
             raise GenesisError(f"{where} graph input/output must be integer node ids, got {node!r}")
     G.add_nodes_from([g["input"], g["output"]])
-    for entry in _as_list(f"{where} graph nodes", g["nodes"]):
+    for entry in nodes:
         if not isinstance(entry, dict) or "id" not in entry or "op" not in entry:
             raise GenesisError(f"{where} graph nodes need 'id' and 'op', got {entry!r}")
         _no_unknown(entry, f"{where} graph node", {"id", "op"})
@@ -447,7 +508,7 @@ def _stage_from_dict(i: int, data: Any) -> Stage:
             raise GenesisError(f"{where} graph lists node {node!r} twice")
         G.add_node(node, op=entry["op"])
     seen = set()
-    for edge in _as_list(f"{where} graph edges", g["edges"]):
+    for edge in edges:
         if not (isinstance(edge, list) and len(edge) == 2):
             raise GenesisError(f"{where} graph edges must be [from, to] pairs, got {edge!r}")
         u, v = edge
@@ -469,6 +530,36 @@ def _stage_from_dict(i: int, data: Any) -> Stage:
         )
     except GenesisError as exc:
         raise GenesisError(f"{where}: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of :func:`json.loads`: a key given twice is an error."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise GenesisError(f"JSON object gives the key {_short(key)} twice")
+        out[key] = value
+    return out
+
+
+def _check_text(value: Any, where: str) -> None:
+    """Every string in ``value`` (keys too) can be written as UTF-8: no lone surrogates."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise GenesisError(
+                    f"{where} holds the string {_short(item)}, which has a lone surrogate and "
+                    "cannot be written as UTF-8"
+                ) from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
 
 
 def _require(data: dict, where: str, names: Iterable[str]) -> None:

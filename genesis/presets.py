@@ -15,6 +15,7 @@ from typing import Any
 from networkx.utils import create_py_random_state
 
 from genesis.genome import Architecture, Head, Stage, StemLayer, TrainConfig
+from genesis.limits import MAX_CHANNELS, MAX_NODES, MAX_STAGES
 from graphs import DEFAULT_OP, GenesisError, random_dag
 
 __all__ = [
@@ -213,9 +214,16 @@ def build_architecture(
     c = spec.channels if channels is None else channels
     n = spec.nodes if nodes is None else nodes
     s = spec.stages if stages is None else stages
-    for what, value, low in (("channels", c, 2), ("nodes", n, 2), ("stages", s, 1)):
+    caps = (
+        ("channels", c, 2, "MAX_CHANNELS", MAX_CHANNELS),
+        ("nodes", n, 2, "MAX_NODES", MAX_NODES),
+        ("stages", s, 1, "MAX_STAGES", MAX_STAGES),
+    )
+    for what, value, low, cap_name, cap in caps:
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise GenesisError(f"{what} must be an integer >= {low}, got {value!r}")
+        if value > cap:  # before any graph is drawn
+            raise GenesisError(f"{what} is {value}; the cap is {cap_name} = {cap}")
     reserved = sorted({"family", "n", "seed", "op"} & set(params))
     if reserved:
         raise GenesisError(

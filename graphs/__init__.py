@@ -3,7 +3,15 @@
 Pure networkx + numpy; never imports torch.
 """
 
-from graphs.dag import DEFAULT_OP, attach_io, compute_nodes, relabel_canonical, to_dag, validate_dag
+from graphs.dag import (
+    DEFAULT_OP,
+    attach_io,
+    check_size,
+    compute_nodes,
+    relabel_canonical,
+    to_dag,
+    validate_dag,
+)
 from graphs.errors import GenesisError
 from graphs.families import (
     FAMILIES,
@@ -25,6 +33,7 @@ from graphs.generators import (
     from_networkx,
     watts_strogatz,
 )
+from graphs.limits import GENERATOR_MEMORY, GENERATOR_SECONDS, MAX_EDGES, MAX_NODES
 from graphs.mutations import (
     MUTATIONS,
     add_edge,
@@ -41,6 +50,10 @@ from graphs.stats import graph_stats
 __all__ = [
     "DEFAULT_OP",
     "FAMILIES",
+    "GENERATOR_MEMORY",
+    "GENERATOR_SECONDS",
+    "MAX_EDGES",
+    "MAX_NODES",
     "MUTATIONS",
     "EvenBelow",
     "Family",
@@ -50,6 +63,7 @@ __all__ = [
     "Uniform",
     "add_edge",
     "attach_io",
+    "check_size",
     "ba_isolated_graph",
     "barabasi_albert",
     "compute_nodes",

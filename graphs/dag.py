@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 import networkx as nx
 
 from graphs.errors import GenesisError
+from graphs.limits import MAX_EDGES, MAX_NODES
 
 __all__ = [
     "DEFAULT_OP",
@@ -32,6 +33,7 @@ __all__ = [
     "compute_nodes",
     "relabel_canonical",
     "validate_dag",
+    "check_size",
 ]
 
 #: The op a generated compute node gets: RandWire's ReLU -> separable 3x3 conv -> BN node.
@@ -156,6 +158,22 @@ def relabel_canonical(G: nx.DiGraph) -> nx.DiGraph:
     return out
 
 
+def check_size(nodes: int, edges: int, name: str = "stage") -> None:
+    """Refuse a stage of more than ``MAX_NODES`` compute nodes or ``MAX_EDGES`` edges.
+
+    Examples
+    --------
+    >>> check_size(5000, 5001)
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: stage has 5000 compute nodes; the cap is MAX_NODES = 256
+    """
+    if nodes > MAX_NODES:
+        raise GenesisError(f"{name} has {nodes} compute nodes; the cap is MAX_NODES = {MAX_NODES}")
+    if edges > MAX_EDGES:
+        raise GenesisError(f"{name} has {edges} edges; the cap is MAX_EDGES = {MAX_EDGES}")
+
+
 def validate_dag(G: nx.DiGraph, ops: Iterable[str] | None = None, name: str = "stage") -> None:
     """Check that ``G`` is a valid stage DAG; raise :class:`GenesisError` naming the broken rule.
 
@@ -170,7 +188,9 @@ def validate_dag(G: nx.DiGraph, ops: Iterable[str] | None = None, name: str = "s
 
     Notes
     -----
-    Cost: O(V + E) for the structure, plus one cycle search when the graph is cyclic.
+    Cost: O(V + E) for the structure, plus one cycle search when the graph is cyclic. The caps
+    :data:`graphs.limits.MAX_NODES` (compute nodes) and :data:`graphs.limits.MAX_EDGES` are
+    checked first, in O(1).
 
     Examples
     --------
@@ -182,6 +202,7 @@ def validate_dag(G: nx.DiGraph, ops: Iterable[str] | None = None, name: str = "s
     """
     if not isinstance(G, nx.DiGraph) or G.is_multigraph():
         raise GenesisError(f"{name} must be a networkx.DiGraph, got {type(G).__name__}")
+    check_size(G.number_of_nodes() - 2, G.number_of_edges(), name)
     src, dst = G.graph.get("input"), G.graph.get("output")
     for role, node in (("input", src), ("output", dst)):
         if node is None or node not in G:

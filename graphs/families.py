@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import networkx as nx
 
+from graphs import limits
 from graphs.dag import DEFAULT_OP
 from graphs.errors import GenesisError
 from graphs.generators import (
@@ -244,7 +245,7 @@ def random_dag(family: str, n: int, seed=None, op: str = DEFAULT_OP, **params: A
     ------
     GenesisError
         For an unknown family, parameters the family does not take or lacks, non-finite values,
-        and whatever the generator refuses.
+        ``n`` past :data:`graphs.limits.MAX_NODES`, and whatever the generator refuses.
 
     Examples
     --------
@@ -252,6 +253,8 @@ def random_dag(family: str, n: int, seed=None, op: str = DEFAULT_OP, **params: A
     >>> G.number_of_nodes()
     18
     """
+    if isinstance(n, int) and not isinstance(n, bool) and n > limits.MAX_NODES:
+        raise GenesisError(f"a stage of n={n} nodes is past the cap MAX_NODES = {limits.MAX_NODES}")
     if isinstance(family, str) and family.startswith("nx:"):
         name = family[3:]
         func = _nx_generator(name)

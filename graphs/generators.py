@@ -16,15 +16,22 @@ Every function takes ``seed`` the networkx way: an int, a :class:`random.Random`
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
+import pickle
 import random
+import select
+import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 from networkx.utils import py_random_state
 
-from graphs.dag import DEFAULT_OP, to_dag
+from graphs import limits
+from graphs.dag import DEFAULT_OP, check_size, to_dag
 from graphs.errors import GenesisError
 
 __all__ = [
@@ -233,6 +240,97 @@ def _nx_generator(name: str) -> Callable[..., nx.Graph]:
     return func
 
 
+def _limit_memory(extra: int) -> None:
+    """Cap this process's address space at its current size plus ``extra`` bytes (Linux)."""
+    import resource
+
+    try:
+        with open("/proc/self/statm") as f:
+            current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = current + extra
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+
+
+def _generate(name: str, func: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[str, Any]:
+    """``("ok", undirected simple graph within the caps)``, ``("error", why it failed)`` or
+    ``("refused", the whole message)``."""
+    try:
+        graph = func(**kwargs)
+    except MemoryError:
+        return "error", f"needs more than GENERATOR_MEMORY = {limits.GENERATOR_MEMORY} bytes"
+    except RecursionError:
+        return "error", "recursed too deeply"
+    except Exception as exc:  # noqa: BLE001 - any failure of a generator on user parameters
+        return "error", str(exc) or type(exc).__name__
+    if not isinstance(graph, nx.Graph):
+        return "refused", f"networkx {name} returned {type(graph).__name__}, not a graph"
+    if graph.number_of_nodes() > limits.MAX_NODES or graph.number_of_edges() > limits.MAX_EDGES:
+        try:
+            check_size(graph.number_of_nodes(), graph.number_of_edges(), "the graph")
+        except GenesisError as exc:
+            return "error", str(exc)
+    if graph.is_directed():
+        graph = graph.to_undirected()
+    if graph.is_multigraph():
+        graph = nx.Graph(graph)
+    return "ok", graph
+
+
+def _generate_bounded(name: str, func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """:func:`_generate` in a forked child, killed after ``GENERATOR_SECONDS``.
+
+    The child's address space is capped at ``GENERATOR_MEMORY`` more than the parent's. Where
+    there is no ``fork`` the generator runs in this process, without a deadline.
+    """
+    seconds = limits.GENERATOR_SECONDS
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+        return _generate(name, func, kwargs)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: generate, send the outcome, leave without cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            _limit_memory(limits.GENERATOR_MEMORY)
+            try:
+                data = pickle.dumps(_generate(name, func, kwargs))
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                data = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_end, view) :]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                raise GenesisError(
+                    f"networkx {name} ran past GENERATOR_SECONDS = {seconds:g} s and was stopped"
+                )
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if not chunks:
+        return "error", "its process died (out of memory?)"
+    return pickle.loads(b"".join(chunks))  # noqa: S301 - from our own child
+
+
 def from_networkx(name: str, seed=None, op: str = DEFAULT_OP, **params: Any) -> nx.DiGraph:
     """Stage DAG from any undirected networkx generator, called by name with keyword parameters.
 
@@ -251,7 +349,18 @@ def from_networkx(name: str, seed=None, op: str = DEFAULT_OP, **params: Any) -> 
     Raises
     ------
     GenesisError
-        For an unknown generator, parameters it rejects, or a directed or empty result.
+        For an unknown generator, parameters it rejects (whatever it raises), a result that is
+        not a graph, has fewer than 2 nodes or more than the caps
+        (:data:`graphs.limits.MAX_NODES`, :data:`graphs.limits.MAX_EDGES`), or a generator that
+        runs past :data:`graphs.limits.GENERATOR_SECONDS` or needs more than
+        :data:`graphs.limits.GENERATOR_MEMORY` bytes.
+
+    Notes
+    -----
+    Some generators hang or grow exponentially at their defaults (``hypercube_graph(n)`` has
+    ``2**n`` nodes), so the generator runs in a forked child process with a deadline and an
+    address-space cap; the graph comes back by pipe. Cost: one ``fork`` (milliseconds) plus the
+    generator. Where there is no ``fork`` (Windows) it runs in this process, unbounded.
 
     Examples
     --------
@@ -269,17 +378,12 @@ def from_networkx(name: str, seed=None, op: str = DEFAULT_OP, **params: Any) -> 
         accepts_seed = False
     if accepts_seed:
         kwargs["seed"] = seed
-    try:
-        graph = func(**kwargs)
-    except (nx.NetworkXException, TypeError, ValueError) as exc:
+    status, graph = _generate_bounded(name, func, kwargs)
+    if status == "refused":
+        raise GenesisError(graph)
+    if status != "ok":
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        raise GenesisError(f"networkx {name}({shown}) failed: {exc}") from None
-    if not isinstance(graph, nx.Graph):
-        raise GenesisError(f"networkx {name} returned {type(graph).__name__}, not a graph")
-    if graph.is_directed():
-        graph = graph.to_undirected()
-    if graph.is_multigraph():
-        graph = nx.Graph(graph)
+        raise GenesisError(f"networkx {name}({shown}) failed: {graph}")
     if graph.number_of_nodes() < 2:
         raise GenesisError(
             f"networkx {name} gave {graph.number_of_nodes()} node(s); a stage needs n >= 2"

@@ -20,6 +20,7 @@ import networkx as nx
 from networkx.utils import py_random_state
 
 from graphs.dag import attach_io, compute_nodes, relabel_canonical
+from graphs.limits import MAX_EDGES
 
 __all__ = [
     "MUTATIONS",
@@ -176,8 +177,9 @@ def mutate(
 ) -> tuple[nx.DiGraph, str]:
     """Apply one mutation drawn uniformly from :data:`MUTATIONS` (plus ``mutate_op`` with ``ops``).
 
-    ``max_nodes`` bars ``insert_node`` once the stage has that many compute nodes. Returns the
-    child and the name of the mutation applied.
+    ``max_nodes`` bars ``insert_node`` once the stage has that many compute nodes. A move that
+    would take the stage past :data:`graphs.limits.MAX_EDGES` is not made (the child is a copy).
+    Returns the child and the name of the mutation applied.
     """
     names = sorted(MUTATIONS)
     if max_nodes is not None and len(compute_nodes(G)) >= max_nodes:
@@ -188,8 +190,12 @@ def mutate(
     if name == "mutate_op":
         return mutate_op(G, ops, seed=seed), name
     if name == "insert_node":
-        return insert_node(G, seed=seed, ops=ops), name
-    return MUTATIONS[name](G, seed=seed), name
+        H = insert_node(G, seed=seed, ops=ops)
+    else:
+        H = MUTATIONS[name](G, seed=seed)
+    if H.number_of_edges() > MAX_EDGES:  # delete_node joins every predecessor to every successor
+        return G.copy(), name  # no move rather than a stage past the cap
+    return H, name
 
 
 @py_random_state("seed")

@@ -64,6 +64,11 @@ def edge_weights(arch: Architecture, state: Mapping[str, Any]) -> dict[tuple[int
     """``sigmoid(w)`` of every gated edge, keyed ``(stage, u, v)``, from a compiled model's weights.
 
     Edges into a node with a single input carry no gate and are absent (weight 1 by definition).
+
+    Raises
+    ------
+    GenesisError
+        If a gate does not fit the architecture, or is NaN or infinite.
     """
     out = {}
     for k, stage in enumerate(arch.stages):
@@ -79,8 +84,14 @@ def edge_weights(arch: Architecture, state: Mapping[str, Any]) -> dict[tuple[int
                     f"weights do not fit the architecture: s{k}.gate{v} has {len(values)} "
                     f"entries, node {v} of stage {k} has {len(preds)} inputs"
                 )
+            bad = [x for x in values if not math.isfinite(x)]
+            if bad:
+                raise GenesisError(
+                    f"weights hold a non-finite gate: s{k}.gate{v} has {bad[0]}; every gate "
+                    "must be a finite number"
+                )
             for u, w in zip(preds, values, strict=True):
-                out[(k, u, v)] = 1 / (1 + math.exp(-w))
+                out[(k, u, v)] = 1 / (1 + math.exp(-w)) if w > -700 else 0.0
     return out
 
 

@@ -63,8 +63,29 @@ def _terminate(signum, frame) -> None:
     raise Terminated()
 
 
+#: Longest error line printed; a longer message (a value from a file) is cut in the middle.
+MAX_ERROR_CHARS = 1000
+
+
+def _one_line(message: str) -> str:
+    """``message`` on one line, at most :data:`MAX_ERROR_CHARS` characters."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        half = MAX_ERROR_CHARS // 2 - 3
+        line = f"{line[:half]} ... {line[-half:]}"
+    return line
+
+
+def _safe_streams() -> None:
+    """Print what cannot be encoded (a file name's stray bytes) escaped, never fail on it."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``genesis`` console script; returns the exit code."""
+    _safe_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = None
@@ -73,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except GenesisError as exc:
-        print(f"genesis {args.command}: error: {exc}", file=sys.stderr)
+        print(f"genesis {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `genesis info ... | head`: the reader left; not an error
         with contextlib.suppress(OSError):

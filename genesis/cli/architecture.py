@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import secrets
 import sys
 from pathlib import Path
@@ -144,8 +145,8 @@ def add_info(sub: argparse._SubParsersAction) -> None:
 def cmd_info(args: argparse.Namespace) -> int:
     """``genesis info``: describe an architecture file."""
     facts = describe(load_architecture(args.file))
-    if args.json:
-        print(json.dumps(facts))
+    if args.json:  # strict JSON: a statistic that is not finite (or a NaN in origin) is null
+        print(json.dumps(_finite(facts), allow_nan=False))
         return 0
     shape = "x".join(str(v) for v in facts["input_shape"])
     print(
@@ -176,6 +177,17 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"epochs {t['epochs']} label smoothing {t['label_smoothing']} ({t['schedule']})"
     )
     return 0
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is NaN or infinite replaced by None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 # -- export ------------------------------------------------------------------------------------

@@ -41,7 +41,12 @@ def parse_param(text: str) -> tuple[str, Any]:
 #: Config section -> field -> the attribute of the engine flag that sets it.
 ENGINE_FLAGS: dict[str, dict[str, str]] = {
     "proxy": {"dataset": "dataset", "subset": "subset", "device": "device", "fitness": "fitness"},
-    "execution": {"workers": "workers", "executor": "executor", "address": "address"},
+    "execution": {
+        "workers": "workers",
+        "executor": "executor",
+        "address": "address",
+        "force_workers": "force_workers",
+    },
 }
 
 
@@ -51,6 +56,13 @@ def add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subset", type=int, help="training examples of each evaluation (4000)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
     p.add_argument("--workers", type=int, help="parallel evaluations (1)")
+    p.add_argument(
+        "--force-workers",
+        action="store_const",
+        const=True,
+        default=None,
+        help="allow --workers above 4 per CPU of this machine (e.g. a ray cluster), up to 1024",
+    )
     p.add_argument("--executor", choices=("local", "ray"), help="local process pool or ray")
     p.add_argument("--address", help="ray cluster address (default: a local instance)")
     p.add_argument(

@@ -72,7 +72,7 @@ def _resume(path: str, execution: dict[str, Any], refusal: str | None, *, tuning
     if tuning and refusal:
         raise GenesisError(refusal)
     folder = RunFolder(path)
-    cfg = load_config(folder.check())
+    cfg = load_config(folder.check(), overrides={"execution": execution})
     if refusal:
         raise GenesisError(refusal)
     cfg = cfg.with_overrides(execution=execution)

@@ -1,0 +1,141 @@
+"""The caps of an architecture genome, and the bounded read of the files genomes come in.
+
+Architecture files may come from someone else (see the README, "Security and limits"), and a
+small file can describe a network that takes hours to hash or terabytes to build: one stage of
+5000 nodes, ``num_classes`` of a billion. Every cap below is checked where a genome is built
+(:class:`genesis.Architecture` and its parts, and :meth:`genesis.Architecture.from_dict` before
+it builds any graph), so a genome past one is refused at once with one line naming the cap.
+
+The caps are far above what genesis searches or trains (RandWire's largest stage has 32 nodes,
+its widest layer 1280 channels) and low enough that hashing, statistics and complexity counts of
+any genome within them take seconds, and its torch module fits in memory.
+
+=========================  =====================================================================
+Cap                        What it bounds
+=========================  =====================================================================
+``MAX_NODES``              compute nodes per stage (:mod:`graphs.limits`)
+``MAX_EDGES``              edges per stage, input and output edges included (:mod:`graphs.limits`)
+``MAX_STAGES``             randomly wired stages
+``MAX_STEM_LAYERS``        stem convolutions
+``MAX_CHANNELS``           the width of any stem layer, stage or head
+``MAX_KERNEL``             a stem layer's kernel size
+``MAX_CLASSES``            classifier outputs
+``MAX_INPUT_CHANNELS``     channels of one input example
+``MAX_RESOLUTION``         height and width of one input example
+``MAX_FILE_BYTES``         size of an architecture or config file
+=========================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from graphs import GenesisError
+from graphs.limits import MAX_EDGES, MAX_NODES
+
+__all__ = [
+    "MAX_NODES",
+    "MAX_EDGES",
+    "MAX_STAGES",
+    "MAX_STEM_LAYERS",
+    "MAX_CHANNELS",
+    "MAX_KERNEL",
+    "MAX_CLASSES",
+    "MAX_INPUT_CHANNELS",
+    "MAX_RESOLUTION",
+    "MAX_FILE_BYTES",
+    "read_text_file",
+]
+
+#: Most randomly wired stages an architecture may have.
+MAX_STAGES = 16
+
+#: Most stem convolutions an architecture may have.
+MAX_STEM_LAYERS = 16
+
+#: Widest stem layer, stage or head (RandWire's widest is 1280).
+MAX_CHANNELS = 4096
+
+#: Largest stem kernel size.
+MAX_KERNEL = 15
+
+#: Most classifier outputs (ImageNet-21k has 21,841 classes).
+MAX_CLASSES = 100_000
+
+#: Most channels of one input example.
+MAX_INPUT_CHANNELS = 64
+
+#: Largest height or width of one input example.
+MAX_RESOLUTION = 4096
+
+#: Largest architecture or config file read, in bytes (a generated architecture is ~10 kB).
+MAX_FILE_BYTES = 16 * 1024**2
+
+
+def read_text_file(path: str | os.PathLike, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of the regular file ``path``, read only if it has at most ``max_bytes``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file. Symlinks are followed, but what they point at must be a regular file.
+    what : str
+        What to call the file in messages, e.g. ``"architecture file"``.
+    max_bytes : int
+        The cap; default :data:`MAX_FILE_BYTES`.
+
+    Raises
+    ------
+    GenesisError
+        If the file does not exist, is not a regular file (a FIFO, ``/dev/zero``, a folder), is
+        larger than the cap, cannot be read, or is not UTF-8.
+
+    Notes
+    -----
+    The file is opened non-blocking, so a FIFO without a writer does not hang, and read at most
+    ``max_bytes + 1`` bytes, so a file growing while read cannot exhaust memory.
+
+    Examples
+    --------
+    >>> read_text_file("/dev/zero", "architecture file")
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: cannot read architecture file '/dev/zero': not a regular file
+    """
+    shown = str(Path(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise GenesisError(f"{what} {shown!r} does not exist") from None
+    except OSError as exc:
+        raise GenesisError(f"cannot read {what} {shown!r}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise GenesisError(f"cannot read {what} {shown!r}: not a regular file")
+        if info.st_size > max_bytes:
+            raise GenesisError(
+                f"cannot read {what} {shown!r}: it has {info.st_size} bytes; the cap is "
+                f"MAX_FILE_BYTES = {max_bytes}"
+            )
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise GenesisError(
+                f"cannot read {what} {shown!r}: it is larger than MAX_FILE_BYTES = {max_bytes}"
+            )
+    except OSError as exc:
+        raise GenesisError(f"cannot read {what} {shown!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GenesisError(f"cannot read {what} {shown!r}: not UTF-8 ({exc.reason})") from None

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from genesis.cli.common import parse_param
+from genesis.cli.common import parse_param, refuse_run_outputs
 from genesis.complexity import format_count
 from genesis.description import describe
 from genesis.fingerprint import architecture_hash
@@ -104,6 +104,7 @@ def _family_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """``genesis generate``: draw an architecture and write its JSON."""
+    refuse_run_outputs(args, "output")
     if args.op not in op_names():
         raise GenesisError(f"unknown op {args.op!r}; known ops: {', '.join(op_names())}")
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
@@ -209,6 +210,7 @@ def add_export(sub: argparse._SubParsersAction) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``genesis export``: ONNX and/or torch.export artefacts with the JSON embedded."""
+    refuse_run_outputs(args, "onnx", "program")
     from genesis.compiler import compile_architecture
     from genesis.export import export_onnx, export_program, load_weights
 
@@ -255,6 +257,7 @@ def add_render(sub: argparse._SubParsersAction) -> None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     """``genesis render``: graphviz drawing of an architecture."""
+    refuse_run_outputs(args, "output")
     from visualize.render import edge_weights, render_architecture
 
     arch = load_architecture(args.file)

@@ -90,3 +90,13 @@ def config_overrides(
             values = sections.setdefault(section, {})
             values.update({name: getattr(args, attr) for name, attr in fields.items()})
     return {name: sections[name] for name in SECTIONS if name in sections}
+
+
+def refuse_run_outputs(args: argparse.Namespace, *names: str) -> None:
+    """Refuse, before any work, an output flag that names a file a run folder keeps."""
+    from genesis.runfolder import refuse_run_file
+
+    for name in names:
+        path = getattr(args, name, None)
+        if path is not None:
+            refuse_run_file(path, what="--" + name.replace("_", "-"))

@@ -7,6 +7,7 @@ import math
 import sys
 from pathlib import Path
 
+from genesis.cli.common import refuse_run_outputs
 from graphs import GenesisError
 
 __all__ = ["add_compare", "add_report", "cmd_compare", "cmd_report"]
@@ -55,6 +56,7 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``genesis compare``: a table of several runs and, with ``-o``, the comparison plot."""
+    refuse_run_outputs(args, "output")
     from visualize.compare import (
         comparability_warnings,
         comparison_plot,

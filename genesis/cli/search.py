@@ -7,7 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from genesis.cli.common import ENGINE_FLAGS, add_engine_flags, config_overrides
+from genesis.cli.common import (
+    ENGINE_FLAGS,
+    add_engine_flags,
+    config_overrides,
+    refuse_run_outputs,
+)
 from genesis.complexity import format_count
 from genesis.genome import load_architecture, save_architecture
 from graphs import GenesisError
@@ -133,6 +138,7 @@ def add_tune(sub: argparse._SubParsersAction) -> None:
 
 def cmd_tune(args: argparse.Namespace) -> int:
     """``genesis tune``: grid or random search of one architecture's hyperparameters."""
+    refuse_run_outputs(args, "output")
     from evolve.config import EvolveConfig, check_proxy_data, load_config
     from evolve.runner import run_search
     from evolve.tune import tuning_config

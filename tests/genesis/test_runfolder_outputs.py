@@ -35,3 +35,28 @@ def test_a_relative_path_through_dots_is_resolved(run, monkeypatch):
     monkeypatch.chdir(run / "architectures")
     with pytest.raises(GenesisError, match="is a file of the run folder"):
         refuse_run_file("../evaluations.jsonl")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["generate", "er", "-o", "{run}/evaluations.jsonl"],
+        ["export", "{arch}", "--onnx", "{run}/config.toml"],
+        ["export", "{arch}", "--program", "{run}/architectures/x.pt2"],
+        ["render", "{arch}", "-o", "{run}/final/x.png"],
+        ["compare", "{run}", "-o", "{run}/logbook.csv"],
+        ["tune", "{arch}", "--fitness", "synthetic", "-o", "{run}/pareto.json"],
+    ],
+)
+def test_no_verb_writes_over_a_run_file(run, tmp_path, capsys, argv):
+    from genesis import build_architecture, save_architecture
+    from genesis.cli import main
+
+    arch = tmp_path / "arch.json"
+    save_architecture(build_architecture(seed=0), arch)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    argv = [a.format(run=run, arch=arch) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "is a file of the run folder" in err and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before

@@ -104,6 +104,11 @@ def _clean_numbers(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, A
     return {**record, **{k: number(record.get(k)) for k in keys}}
 
 
+def _mistyped(raw: dict[str, Any], clean: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether a field of ``keys`` held something other than null or a finite number."""
+    return any(raw.get(k) is not None and clean.get(k) is None for k in keys)
+
+
 def _clean_entry(e: dict[str, Any]) -> dict[str, Any] | None:
     """A log entry with every field the readers use of the right type; None if unusable."""
     result = _clean_numbers(e["result"], _NUMBERS)
@@ -128,12 +133,13 @@ def _clean_records(
     if not isinstance(raw, list):
         problems.append(f"{name} is not a JSON list (a {type(raw).__name__}): not shown")
         return []
-    out, bad = [], 0
-    for r in raw:
-        if not isinstance(r, dict) or not is_hash(r.get("hash")):
+    out, bad, mistyped = [], 0, 0
+    for raw_r in raw:
+        if not isinstance(raw_r, dict) or not is_hash(raw_r.get("hash")):
             bad += 1
             continue
-        r = _clean_numbers(r, numbers)
+        r = _clean_numbers(raw_r, numbers)
+        mistyped += _mistyped(raw_r, r, numbers)
         for key in ("status", "origin", "error"):
             r[key] = _text(r.get(key))
         for key in ("architecture", "weights", "onnx"):
@@ -141,6 +147,8 @@ def _clean_records(
         out.append(r)
     if bad:
         problems.append(f"{name}: {bad} entries without a valid hash were skipped")
+    if mistyped:
+        problems.append(f"{name}: {mistyped} entries have a number of the wrong type (shown as -)")
     return out
 
 
@@ -247,6 +255,9 @@ def _read_config(folder: RunFolder, p: list[str]) -> dict[str, Any]:
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     if len(tables) < len(data):
         p.append("config.toml has values outside a table: not shown")
+    strategy = tables.get("search", {}).get("strategy")
+    if strategy is not None and not (isinstance(strategy, str) and _NAME.fullmatch(strategy)):
+        p.append("config.toml: search strategy is not a plain name (shown as ?)")
     return tables
 
 
@@ -256,6 +267,8 @@ def _read_state(folder: RunFolder, p: list[str]) -> dict[str, Any]:
         p.append(f"run.json is not a JSON object (a {type(raw).__name__}): not shown")
         return {}
     state = {**raw, **{k: number(raw[k]) for k in _STATE_NUMBERS if k in raw}}
+    if _mistyped(raw, state, _STATE_NUMBERS):
+        p.append("run.json has a number of the wrong type (not shown)")
     if "status" in state and state["status"] not in STATUSES:
         p.append(f"run.json has an unknown status {_text(str(state['status']))!r}")
     return state

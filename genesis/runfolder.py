@@ -36,6 +36,8 @@ import io
 import json
 import os
 import pickle
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -46,14 +48,22 @@ from genesis.genome import Architecture, save_architecture
 from graphs import GenesisError
 
 __all__ = [
+    "HASH_PATTERN",
     "LOCK",
     "LOGBOOK_FIELDS",
+    "MAX_JSON_BYTES",
+    "MAX_LOG_BYTES",
+    "MAX_TOML_BYTES",
+    "MAX_WEIGHTS_BYTES",
+    "RUN_FILES",
     "STATUSES",
     "RunFolder",
     "atomic_write",
+    "is_hash",
     "objectives",
     "refuse_run_file",
     "pareto_front",
+    "read_bytes_bounded",
     "read_jsonl",
 ]
 
@@ -77,7 +87,116 @@ LOGBOOK_FIELDS = (
     "seconds",
 )
 
+#: What the search names an architecture by: 20 hex digits of its canonical hash, plus ``-`` and
+#: 8 hex digits of its content digest after a Weisfeiler-Lehman collision. Nothing else read
+#: from a run folder becomes part of a path.
+HASH_PATTERN = re.compile(r"[0-9a-f]{20}(-[0-9a-f]{8})?")
+
+#: The most bytes read from one file of a run folder, by kind: the evaluation log, the other
+#: JSON files (``run.json``, ``pareto.json``, ``final.json``, ``architectures/H.json``), the
+#: config, and the final weights (``final/H.pt``, read by the report for edge widths).
+MAX_LOG_BYTES = 64 * 2**20
+MAX_JSON_BYTES = 8 * 2**20
+MAX_TOML_BYTES = 1 * 2**20
+MAX_WEIGHTS_BYTES = 256 * 2**20
+
+
 T = TypeVar("T")
+
+
+def is_hash(value: Any) -> bool:
+    """Whether ``value`` is an architecture hash as the search writes it (:data:`HASH_PATTERN`).
+
+    Examples
+    --------
+    >>> is_hash("25947824abf5d7875e06"), is_hash("25947824abf5d7875e06-0badf00d")
+    (True, True)
+    >>> is_hash("../../etc/passwd"), is_hash("<script>"), is_hash(12)
+    (False, False, False)
+    """
+    return isinstance(value, str) and HASH_PATTERN.fullmatch(value) is not None
+
+
+def read_bytes_bounded(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, refusing anything else and anything too large.
+
+    The file is opened with ``O_NOFOLLOW | O_NONBLOCK`` (a symlink as its last component is
+    refused, and a FIFO never blocks the open), then ``fstat`` must say it is a regular file
+    (not a FIFO, a device such as ``/dev/zero``, a socket or a folder). At most ``limit`` bytes
+    are read: a file that holds more, even one that grows while it is read, is refused.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to read.
+    limit : int
+        The most bytes accepted (e.g. :data:`MAX_JSON_BYTES`).
+
+    Returns
+    -------
+    bytes
+        The whole file.
+
+    Raises
+    ------
+    FileNotFoundError
+        When nothing is at ``path`` (callers tell "missing" from "damaged").
+    GenesisError
+        For a symlink, a file that is not regular, one over ``limit`` bytes, or an unreadable
+        one; the message names the file and the rule.
+
+    Examples
+    --------
+    >>> read_bytes_bounded("/dev/zero", 10)
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: '/dev/zero' is not a regular file (a character device); refused
+    """
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if os.path.islink(path):
+            raise GenesisError(f"{name!r} is a symbolic link; refused") from None
+        raise GenesisError(f"cannot read {name!r}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise GenesisError(f"{name!r} is not a regular file ({_kind(info.st_mode)}); refused")
+        if info.st_size > limit:
+            raise GenesisError(
+                f"{name!r} holds {info.st_size} bytes, more than the {limit} read from such a file"
+            )
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 2**20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise GenesisError(f"{name!r} holds more than the {limit} bytes read from such a file")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise GenesisError(f"cannot read {name!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not regular is, for messages."""
+    for test, kind in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a plain file"
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -100,18 +219,30 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
-def read_jsonl(path: str | os.PathLike, strict: bool = True) -> tuple[list[Any], list[str]]:
+def read_jsonl(
+    path: str | os.PathLike, strict: bool = True, limit: int = MAX_LOG_BYTES
+) -> tuple[list[Any], list[str]]:
     """The JSON values of a JSON-lines file, and the problems met reading it.
 
     A last line cut short (a writer killed mid-append) is dropped silently. A damaged line
     elsewhere is, with ``strict``, a :class:`GenesisError` naming the file and line; without,
     it is skipped and named in the problems (a report shows what it can). A missing file is
-    empty.
+    empty. The file is read with :func:`read_bytes_bounded` (at most ``limit`` bytes, a regular
+    file only): anything else is a :class:`GenesisError` with ``strict``, a problem without.
     """
     path = Path(path)
-    if not path.exists():
+    try:
+        data = read_bytes_bounded(path, limit)
+    except FileNotFoundError:
         return [], []
-    text = path.read_text(encoding="utf-8", errors="strict" if strict else "replace")
+    except GenesisError as exc:
+        if strict:
+            raise
+        return [], [f"{path.name} was not read: {exc}"]
+    try:
+        text = data.decode("utf-8", errors="strict" if strict else "replace")
+    except UnicodeDecodeError as exc:
+        raise GenesisError(f"{str(path)!r} is not UTF-8 text: {exc.reason}") from None
     lines = text.split("\n")
     values, problems = [], []
     for i, line in enumerate(lines, start=1):
@@ -119,7 +250,7 @@ def read_jsonl(path: str | os.PathLike, strict: bool = True) -> tuple[list[Any],
             continue
         try:
             values.append(json.loads(line))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, nested too deep, an int too long
             if i == len(lines):  # the unfinished (unterminated) last line of a killed run
                 continue
             message = f"{str(path)!r} line {i} is damaged (not JSON)"
@@ -332,11 +463,17 @@ class RunFolder:
     def state(self) -> dict[str, Any]:
         """``run.json`` (empty before it exists); a damaged one is an error naming it."""
         try:
-            return json.loads(self.state_path.read_text())
+            state = json.loads(read_bytes_bounded(self.state_path, MAX_JSON_BYTES))
         except FileNotFoundError:
             return {}
-        except (json.JSONDecodeError, OSError) as exc:
+        except (ValueError, RecursionError, OSError) as exc:
             raise GenesisError(f"{str(self.state_path)!r} is damaged: {exc}") from None
+        if not isinstance(state, dict):
+            raise GenesisError(
+                f"{str(self.state_path)!r} is damaged: not a JSON object but a "
+                f"{type(state).__name__}"
+            )
+        return state
 
     def write_state(self, status: str, **extra: Any) -> None:
         """Set the run's status (one of :data:`STATUSES`), keeping the fields written before."""
@@ -444,15 +581,25 @@ class RunFolder:
 
     def read_json(self, name: str, default: Any, problems: list[str] | None = None) -> Any:
         """The folder's JSON file ``name``; ``default`` when it is missing or, with a
-        ``problems`` list to note it in, damaged (without one, damage is an error)."""
+        ``problems`` list to note it in, damaged (without one, damage is an error).
+
+        The file is read with :func:`read_bytes_bounded` (at most :data:`MAX_JSON_BYTES`, a
+        regular file only); a symlink, a FIFO or a file too large counts as damaged."""
         path = self.path / name
-        if not path.exists():
+        try:
+            data = read_bytes_bounded(path, MAX_JSON_BYTES)
+        except FileNotFoundError:
             if problems is not None:
                 problems.append(f"{name} not written yet")
             return default
+        except GenesisError as exc:
+            if problems is None:
+                raise
+            problems.append(f"{name} was not read ({exc})")
+            return default
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, OSError, UnicodeDecodeError) as exc:
+            return json.loads(data.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             if problems is None:
                 raise GenesisError(f"{str(path)!r} is damaged; remove it to redo it") from None
             problems.append(f"{name} is damaged ({exc})")

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from visualize.plots import front_points, save_figure  # noqa: E402
-from visualize.runs import RunData  # noqa: E402
+from visualize.runs import RunData, number  # noqa: E402
 
 __all__ = [
     "STRATEGY_COLORS",
@@ -60,18 +60,28 @@ def summarize_run(run: RunData, target_macs: float | None = None) -> dict[str, A
         hv = run.logbook[-1].get("hypervolume")
     under = [p[0] for p in points if target_macs is None or p[1] <= target_macs]
     search = run.config.get("search", {})
+    seed = search.get("seed")
     return {
         "path": str(run.path),
         "strategy": run.strategy,
-        "seed": search.get("seed"),
+        "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         "status": run.status,
-        "hypervolume": float(hv or 0.0),
+        "hypervolume": number(hv) or 0.0,
         "best": max((p[0] for p in points), default=0.0),
         "best_under_target": max(under, default=0.0),
         "front": len(front_points(points)),
         "trained": len(run.trained()),
-        "overhead": float(run.state.get("overhead") or 0.0),
+        "overhead": number(run.state.get("overhead")) or 0.0,
     }
+
+
+def _show(value: Any) -> str:
+    """A config value for the terminal: a number as is, anything else as a short ``repr``
+    (so no control character from a run folder reaches the terminal)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) or value is None:
+        return str(value) if len(str(value)) <= 40 else repr(value)[:40] + "..."
+    text = ascii(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def comparability_warnings(runs: list[RunData]) -> list[str]:
@@ -107,7 +117,7 @@ def comparability_warnings(runs: list[RunData]) -> list[str]:
     """
     warnings = []
     for key in ("ref_macs", "budget_evals"):
-        values = {str(r.config.get("search", {}).get(key)) for r in runs}
+        values = {_show(r.config.get("search", {}).get(key)) for r in runs}
         if len(values) > 1:
             warnings.append(
                 f"the runs differ in search {key} ({', '.join(sorted(values))}); "

@@ -6,6 +6,7 @@ extension) and returns the path, or None when the run holds nothing to plot yet.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from statistics import mean
@@ -15,9 +16,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from genesis.runfolder import pareto_front  # noqa: E402
+from genesis.runfolder import atomic_write, is_hash, pareto_front  # noqa: E402
 from graphs import graph_stats  # noqa: E402
-from visualize.runs import RunData  # noqa: E402
+from visualize.runs import RunData, number  # noqa: E402
 
 __all__ = [
     "pareto_plot",
@@ -36,11 +37,20 @@ def front_points(points: list[tuple[float, float, str]]) -> list[tuple[float, fl
 
 
 def save_figure(fig, out: str | os.PathLike) -> Path:
-    """Write ``fig`` to ``out`` (format by extension), creating its folder; close it."""
+    """Write ``fig`` to ``out`` (format by extension), creating its folder; close it.
+
+    The file is replaced atomically (:func:`genesis.runfolder.atomic_write`): never written
+    through a symlink at ``out`` or at a temporary name beside it.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    buf = io.BytesIO()
+    try:
+        fmt = out.suffix.lstrip(".").lower() or "png"
+        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    atomic_write(out, buf.getvalue())
     return out
 
 
@@ -160,7 +170,12 @@ def stats_plot(run: RunData, out: str | os.PathLike) -> Path | None:
 
 
 def lineage_graph(run: RunData, h: str, max_nodes: int = 60):
-    """Graphviz digraph of ``h``'s ancestors back to the initial random graphs."""
+    """Graphviz digraph of ``h``'s ancestors back to the initial random graphs.
+
+    Node names are hashes (checked against :data:`genesis.runfolder.HASH_PATTERN`: a parent
+    named otherwise is left out); every label is passed through :func:`graphviz.escape`, so no
+    string from the run folder can add attributes or an HTML-like label to the DOT source.
+    """
     import graphviz
 
     entries = {}
@@ -169,7 +184,7 @@ def lineage_graph(run: RunData, h: str, max_nodes: int = 60):
     dot = graphviz.Digraph("lineage")
     dot.attr(rankdir="TB", fontname="Helvetica", fontsize="10")
     dot.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="9")
-    todo, seen = [h], set()
+    todo, seen = [h] if is_hash(h) else [], set()
     while todo and len(seen) < max_nodes:
         cur = todo.pop(0)
         if cur in seen:
@@ -177,22 +192,24 @@ def lineage_graph(run: RunData, h: str, max_nodes: int = 60):
         seen.add(cur)
         e = entries.get(cur)
         r = (e or {}).get("result") or {}
-        acc = r.get("accuracy")
-        label = (
-            f"{cur[:10]}\n{e['origin'] if e else '?'} (gen {e['generation'] if e else '?'})"
-            f"\nacc {acc:.3f}"
-            if acc is not None
-            else f"{cur[:10]}"
-        )
-        if r.get("macs"):
-            label += f", {r['macs'] / 1e6:.2f}M MACs"
+        acc = number(r.get("accuracy"))
+        label = f"{cur[:10]}"
+        if e and acc is not None:
+            gen = e.get("generation")
+            label += (
+                f"\n{e.get('origin') or '?'} (gen {'?' if gen is None else gen})\nacc {acc:.3f}"
+            )
+        macs = number(r.get("macs"))
+        if macs:
+            label += f", {macs / 1e6:.2f}M MACs"
         fill = (
             "#FFE9A8"
             if cur == h
             else ("#DDEEFF" if e and e.get("origin") == "sample" else "#F2F2F2")
         )
-        dot.node(cur, label, fillcolor=fill)
+        dot.node(cur, graphviz.escape(label), fillcolor=fill)
         for parent in (e or {}).get("parents", []):
-            dot.edge(parent, cur)
-            todo.append(parent)
+            if is_hash(parent):
+                dot.edge(parent, cur)
+                todo.append(parent)
     return dot

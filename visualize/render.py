@@ -5,6 +5,10 @@ head; input and output nodes drawn apart from compute nodes; a legend of the ops
 trained weights, each edge's width and shade show its aggregation weight ``sigmoid(w)``, so a
 user sees which wires the network actually uses. :func:`render_architecture` writes PNG, SVG,
 PDF or the DOT source, chosen by the file extension.
+
+An architecture file may come from someone else: its free text (the name) and op names reach
+the DOT source only through :func:`graphviz.escape` (quoted, backslashes doubled, never an
+HTML-like label), and files are written with :func:`genesis.runfolder.atomic_write`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import graphviz
 
 from genesis import Architecture, GenesisError, op_colors
+from genesis.runfolder import atomic_write
 from graphs import compute_nodes
 
 __all__ = ["OP_COLORS", "FORMATS", "architecture_graph", "edge_weights", "render_architecture"]
@@ -91,7 +96,10 @@ def edge_weights(arch: Architecture, state: Mapping[str, Any]) -> dict[tuple[int
                     "must be a finite number"
                 )
             for u, w in zip(preds, values, strict=True):
-                out[(k, u, v)] = 1 / (1 + math.exp(-w)) if w > -700 else 0.0
+                # sigmoid, without overflow for very negative gates
+                out[(k, u, v)] = (
+                    1 / (1 + math.exp(-w)) if w >= 0 else math.exp(w) / (1 + math.exp(w))
+                )
     return out
 
 
@@ -127,10 +135,12 @@ def architecture_graph(
         nodesep="0.15",
         ranksep="0.35",
     )
+    name = arch.name if len(arch.name) <= 200 else arch.name[:200] + "..."
     dot.attr(
-        label=title
-        or f"{arch.name or 'architecture'}: {cx.macs / 1e6:.2f}M MACs, "
-        f"{cx.params / 1e3:.1f}k params",
+        label=graphviz.escape(
+            title
+            or f"{name or 'architecture'}: {cx.macs / 1e6:.2f}M MACs, {cx.params / 1e3:.1f}k params"
+        ),
         labelloc="t",
     )
     dot.attr("node", fontname="Helvetica", fontsize="10", style="filled", penwidth="0.8")
@@ -190,7 +200,7 @@ def architecture_graph(
                     width="0.35",
                     fixedsize="true",
                     fontcolor=_text_color(fill),
-                    tooltip=op,
+                    tooltip=graphviz.escape(op),
                 )
             for u, v in sorted(G.edges):
                 attrs = {}
@@ -216,8 +226,8 @@ def architecture_graph(
         for op in sorted(used_ops):
             fill = OP_COLORS.get(op, "#BBBBBB")
             legend.node(
-                f"legend_{op}",
-                op,
+                graphviz.escape(f"legend_{op}"),
+                graphviz.escape(op),
                 shape="box",
                 fillcolor=fill,
                 fontsize="9",
@@ -249,7 +259,7 @@ def render_architecture(
     dot = architecture_graph(arch, weights, rankdir)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
-        out.write_text(dot.source, encoding="utf-8")
+        atomic_write(out, dot.source.encode("utf-8"))
         return out
     if shutil.which("dot") is None:
         raise GenesisError(
@@ -264,7 +274,5 @@ def render_architecture(
         ) from None
     except graphviz.CalledProcessError as exc:
         raise GenesisError(f"graphviz failed to render: {exc.stderr or exc}") from None
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, out)
+    atomic_write(out, data)
     return out

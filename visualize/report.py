@@ -7,25 +7,36 @@ lineage of the most accurate one. Plots and drawings are embedded (PNG as data U
 inline), so the file opens anywhere; links to the run's own files are relative. It works on a
 run in progress or killed (what exists so far, with a note of what is missing) and on a finished
 one.
+
+A run folder may come from someone else, so every string read from it is data: HTML text and
+attributes go through :func:`html.escape` (quotes included), links are made only to plain
+relative paths that resolve to a regular file inside the folder (:meth:`RunData.inside`), and
+drawings reach the DOT source through :func:`graphviz.escape`. The report is written with
+:func:`genesis.runfolder.atomic_write` (a fresh temporary file, then a rename: never through a
+symlink), and an output inside a run folder must be an ``.html`` file at its top that is not one
+of the run's own files.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 import os
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from genesis import GenesisError
 from genesis.complexity import format_count
+from genesis.runfolder import MAX_WEIGHTS_BYTES, RUN_FILES, atomic_write, read_bytes_bounded
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.render import architecture_graph, edge_weights
-from visualize.runs import RunData, read_run
+from visualize.runs import RunData, number, read_run
 
-__all__ = ["write_report"]
+__all__ = ["check_output", "write_report"]
 
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}
@@ -60,22 +71,65 @@ def _svg(dot) -> str:
     return svg[svg.find("<svg") :]  # drop the XML prolog and doctype: inline SVG
 
 
+def _esc(value: Any) -> str:
+    """Any value as HTML text or attribute content."""
+    return html.escape(str(value), quote=True)
+
+
 def _fmt(value: Any, digits: int = 4) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
-    return html.escape(str(value))
+    return _esc(value)
 
 
 def _si(value: Any) -> str:
-    return format_count(value) if isinstance(value, (int, float)) else "–"
+    value = number(value)
+    return format_count(value) if value is not None else "–"
 
 
-def _link(run: RunData, rel: str | None, text: str) -> str:
-    if rel and (run.path / rel).exists():
-        return f"<a href='{html.escape(rel)}'>{text}</a>"
-    return "–"
+def _link(run: RunData, rel: Any, text: str) -> str:
+    """A relative link to the file ``rel`` names, only if it is a regular file inside the run."""
+    if run.inside(rel) is None:
+        return "–"
+    return f"<a href='{_esc(urllib.parse.quote(rel, safe='/'))}'>{_esc(text)}</a>"
+
+
+def _is_run_folder(path: Path) -> bool:
+    return (path / "config.toml").exists() and any(
+        os.path.lexists(path / name) for name in ("run.json", "evaluations.jsonl")
+    )
+
+
+def check_output(out: str | os.PathLike) -> Path:
+    """``out`` if a report may be written there; refuses to replace a file of a run folder.
+
+    Inside a run folder (or any folder below one) a report may only be an ``.html`` file at the
+    folder's top whose name is not one of :data:`genesis.runfolder.RUN_FILES`; a folder is never
+    replaced.
+
+    Raises
+    ------
+    GenesisError
+        Naming the rule and the path.
+    """
+    out = Path(out)
+    if out.is_dir() and not out.is_symlink():
+        raise GenesisError(f"report output {str(out)!r} is a folder; name an .html file")
+    try:
+        parent = out.parent.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise GenesisError(f"report output folder {str(out.parent)!r} is unusable: {exc}") from None
+    for folder in (parent, *parent.parents):
+        if not _is_run_folder(folder):
+            continue
+        if folder != parent or out.name in RUN_FILES or out.suffix.lower() not in (".html", ".htm"):
+            raise GenesisError(
+                f"report output {str(out)!r} lies inside the run folder {str(folder)!r}: there "
+                "it may only be an .html file at the folder's top (not one of the run's files)"
+            )
+    return out
 
 
 def write_report(
@@ -91,28 +145,27 @@ def write_report(
         Only when ``run_dir`` is no run folder at all; a partial run gives a partial report.
     """
     run = read_run(run_dir)
+    out = check_output(out if out else run.path / "report.html")
     baseline = read_run(baseline_dir) if baseline_dir else None
-    out = Path(out) if out else run.path / "report.html"
     parts: list[str] = []
     add = parts.append
     title = f"genesis run {run.path.name}"
     add(
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_esc(title)}</title>"
         f"<style>{_CSS}</style></head><body>"
     )
-    add(f"<h1>{html.escape(title)}</h1>")
+    add(f"<h1>{_esc(title)}</h1>")
     add(
-        f"<p class='small'>status <b>{html.escape(run.status)}</b> · strategy "
-        f"{html.escape(run.strategy)} · report written {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"
+        f"<p class='small'>status <b>{_esc(run.status)}</b> · strategy "
+        f"{_esc(run.strategy)} · report written {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"
     )
     if run.status != "finished":
         add(
             "<p class='note'>This run has not finished (or was interrupted): the report shows "
             "what exists so far.</p>"
         )
-    missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
-    if missing:
-        add("<p class='note'>" + "<br>".join(html.escape(p) for p in missing) + "</p>")
+    notes_at = len(parts)  # the notes of what could not be read, filled in at the end
+    add("")
 
     # -- summary ---------------------------------------------------------------------------------
     points = run.points()
@@ -147,7 +200,7 @@ def write_report(
         for m in run.pareto:
             f = final.get(m["hash"], {})
             add(
-                f"<tr><td class='l'><code>{html.escape(m['hash'])}</code></td>"
+                f"<tr><td class='l'><code>{_esc(m['hash'])}</code></td>"
                 f"<td>{_fmt(m.get('accuracy'))}</td><td>{_fmt(f.get('test_accuracy'))}</td>"
                 f"<td>{_si(m.get('macs'))}</td><td>{_si(m.get('flops'))}</td>"
                 f"<td>{_si(m.get('params'))}</td><td class='l'>{_fmt(m.get('origin'))}</td>"
@@ -166,7 +219,7 @@ def write_report(
         )
         for r in run.final:
             add(
-                f"<tr><td class='l'><code>{html.escape(str(r.get('hash')))}</code></td>"
+                f"<tr><td class='l'><code>{_esc(r['hash'])}</code></td>"
                 f"<td>{_fmt(r.get('status'))}</td><td>{_fmt(r.get('test_accuracy'))}</td>"
                 f"<td>{_fmt(r.get('epochs'), 2)}</td><td>{_si(r.get('params'))}</td>"
                 f"<td>{_si(r.get('macs'))}</td><td>{_fmt(r.get('train_seconds'), 1)}</td></tr>"
@@ -188,58 +241,73 @@ def write_report(
     for m in run.pareto:
         arch = run.architecture(m["hash"])
         if arch is None:
-            add(f"<p class='note'>architecture {html.escape(m['hash'])} is missing</p>")
+            add(f"<p class='note'>architecture {_esc(m['hash'])} could not be read</p>")
             continue
         weights = _trained_weights(run, arch, final.get(m["hash"], {}).get("weights"))
         note = " (edge width: trained sigmoid(w))" if weights else ""
         add(
-            f"<h3><code>{html.escape(m['hash'])}</code> · val acc {_fmt(m.get('accuracy'))} · "
+            f"<h3><code>{_esc(m['hash'])}</code> · val acc {_fmt(m.get('accuracy'))} · "
             f"{_si(m.get('macs'))} MACs{note}</h3>"
         )
         try:
             add(f"<div class='arch'>{_svg(architecture_graph(arch, weights))}</div>")
         except Exception as exc:  # graphviz missing or failing: say so, keep the report
-            add(f"<p class='note'>cannot render: {html.escape(str(exc))}</p>")
+            add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
     if points:
         best = max(points, key=lambda p: p[0])[2]
-        add(f"<h2>Lineage of the most accurate (<code>{best}</code>)</h2>")
+        add(f"<h2>Lineage of the most accurate (<code>{_esc(best)}</code>)</h2>")
         try:
             add(f"<div class='arch'>{_svg(lineage_graph(run, best))}</div>")
         except Exception as exc:
-            add(f"<p class='note'>cannot render: {html.escape(str(exc))}</p>")
+            add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
 
     # -- settings --------------------------------------------------------------------------------
     add("<h2>Settings</h2>")
     if run.config:
         for table, values in run.config.items():
-            add(f"<h3>[{html.escape(table)}]</h3><table>")
+            add(f"<h3>[{_esc(table)}]</h3><table>")
             for k, v in values.items():
                 add(
-                    f"<tr><th class='l'>{html.escape(k)}</th><td class='l'><code>"
-                    f"{html.escape(str(v))}</code></td></tr>"
+                    f"<tr><th class='l'>{_esc(k)}</th><td class='l'><code>"
+                    f"{_esc(_short(v))}</code></td></tr>"
                 )
             add("</table>")
     else:
         add("<p class='note'>config.toml is missing</p>")
     add(_CHECK + "</body></html>")
-    tmp_out = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
+    if missing:
+        notes = "<br>".join(_esc(p) for p in dict.fromkeys(missing))
+        parts[notes_at] = f"<p class='note'>Not shown (could not be read):<br>{notes}</p>"
     try:
-        tmp_out.write_text("\n".join(parts), encoding="utf-8")
-        os.replace(tmp_out, out)
+        atomic_write(out, "\n".join(parts).encode("utf-8", errors="replace"))
     except OSError as exc:
-        tmp_out.unlink(missing_ok=True)
-        raise GenesisError(f"cannot write report {str(out)!r}: {exc.strerror}") from None
+        raise GenesisError(f"cannot write report {str(out)!r}: {exc.strerror or exc}") from None
     return out
 
 
-def _trained_weights(run: RunData, arch, rel: str | None):
-    """Edge weights from the final ``state_dict`` of an architecture, if there is one."""
-    if not rel or not (run.path / rel).exists():
+def _short(value: Any, limit: int = 2000) -> str:
+    """A config value as text, cut to ``limit`` characters."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _trained_weights(run: RunData, arch, rel: Any):
+    """Edge weights from the final ``state_dict`` of an architecture, if there is one.
+
+    Only a regular file inside the run folder is read, at most
+    :data:`genesis.runfolder.MAX_WEIGHTS_BYTES`, and with ``weights_only`` (no pickle code runs).
+    """
+    path = run.inside(rel)
+    if path is None:
         return None
     import torch
 
     try:
-        state = torch.load(run.path / rel, map_location="cpu", weights_only=True)
+        data = read_bytes_bounded(path, MAX_WEIGHTS_BYTES)
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        if not isinstance(state, dict):
+            raise GenesisError(f"not a state_dict but a {type(state).__name__}")
         return edge_weights(arch, state)
     except Exception as exc:
         run.problems.append(f"{rel}: {exc}")

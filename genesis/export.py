@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genesis.files import atomic_write
 from genesis.genome import Architecture
 from graphs import GenesisError
 
@@ -169,9 +170,9 @@ def export_onnx(
         )
     proto = program.model_proto
     proto.metadata_props.add(key=METADATA_KEY, value=arch.to_json(indent=None))
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    onnx.save(proto, tmp)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    onnx.save(proto, buf)
+    atomic_write(path, buf.getvalue())
     if not check:
         return None
     try:
@@ -220,9 +221,9 @@ def export_program(
     batch = torch.export.Dim("batch", min=1, max=65536)
     with _quiet():
         program = torch.export.export(model, (_example(arch),), dynamic_shapes=({0: batch},))
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.pt2")
-    torch.export.save(program, tmp, extra_files={f"{METADATA_KEY}.json": arch.to_json(indent=None)})
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    torch.export.save(program, buf, extra_files={f"{METADATA_KEY}.json": arch.to_json(indent=None)})
+    atomic_write(path, buf.getvalue())
     probe = _example(arch, batch=3)
     with torch.no_grad():
         got = torch.export.load(path).module()(probe)

@@ -21,6 +21,7 @@ from typing import Any
 
 import networkx as nx
 
+from genesis.files import atomic_write
 from genesis.limits import (
     MAX_CHANNELS,
     MAX_CLASSES,
@@ -440,18 +441,12 @@ def save_architecture(arch: Architecture, path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise GenesisError(f"cannot create folder {str(path.parent)!r}: {exc.strerror}") from None
     text = arch.to_json() + "\n"
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, text.encode("utf-8"))  # a failed write leaves no debris
     except OSError as exc:
-        tmp.unlink(missing_ok=True)  # a failed write leaves no debris beside ``path``
         raise GenesisError(
             f"cannot write architecture file {str(path)!r}: {exc.strerror or exc}"
         ) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -38,12 +38,12 @@ import os
 import pickle
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from genesis.files import atomic_write
 from genesis.genome import Architecture, save_architecture
 from graphs import GenesisError
 
@@ -197,26 +197,6 @@ def _kind(mode: int) -> str:
         if test(mode):
             return kind
     return "not a plain file"
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Replace ``path`` with ``data`` at once: readers see the old file or the new, never a part.
-
-    The data goes to a fresh temporary file in the same folder (``tempfile.mkstemp``: created
-    exclusively, never through a link), is flushed to disk, then renamed over ``path``. A
-    symlink at ``path`` is replaced, not followed.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_jsonl(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -122,6 +121,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from genesis.files import atomic_write
+
+    atomic_write(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

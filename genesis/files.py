@@ -1,16 +1,90 @@
-"""Writing files safely: the one atomic write every part of genesis uses.
+"""Files, safely: the one atomic write and the one bounded read every part of genesis uses.
 
-Imports nothing of genesis, so the genome, the exporters, the run folder and the CLI can all
-use it.
+Imports nothing of genesis, so the genome, the exporters, the run folder, the report and the
+CLI can all use it; each turns a :class:`Refused` into its own one-line message.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["Refused", "atomic_write", "read_regular"]
+
+
+class Refused(Exception):
+    """Why :func:`read_regular` read nothing: ``kind`` is ``"link"`` (a symlink it may not
+    follow), ``"irregular"`` (``detail`` names what it is: a FIFO, a device...), ``"size"``
+    (``detail``: the size found, or None when it grew past the limit while read) or ``"os"``
+    (``detail``: the system's message)."""
+
+    def __init__(self, kind: str, detail: object = None):
+        super().__init__(kind, detail)
+        self.kind, self.detail = kind, detail
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not regular is, for messages."""
+    for test, kind in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a plain file"
+
+
+def read_regular(path: str | os.PathLike, limit: int, follow_symlinks: bool = True) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    The file is opened non-blocking (a FIFO without a writer never hangs the open), and with
+    ``follow_symlinks=False`` with ``O_NOFOLLOW`` too; then ``fstat`` must say it is a regular
+    file, not a FIFO, a device such as ``/dev/zero``, a socket or a folder. At most ``limit + 1``
+    bytes are ever read, so a file that grows while it is read cannot exhaust memory.
+
+    Raises
+    ------
+    FileNotFoundError
+        When nothing is at ``path``.
+    Refused
+        For anything else that stops the read (see :class:`Refused`).
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if not follow_symlinks and os.path.islink(path):
+            raise Refused("link") from None
+        raise Refused("os", exc.strerror or str(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused("irregular", _kind(info.st_mode))
+        if info.st_size > limit:
+            raise Refused("size", info.st_size)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 2**20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise Refused("size", None)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise Refused("os", exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

@@ -29,9 +29,9 @@ Cap                        What it bounds
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
+from genesis.files import Refused, read_regular
 from graphs import GenesisError
 from graphs.limits import MAX_EDGES, MAX_NODES
 
@@ -106,36 +106,20 @@ def read_text_file(path: str | os.PathLike, what: str, max_bytes: int = MAX_FILE
     """
     shown = str(Path(path))
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        data = read_regular(path, max_bytes)
     except FileNotFoundError:
         raise GenesisError(f"{what} {shown!r} does not exist") from None
-    except OSError as exc:
-        raise GenesisError(f"cannot read {what} {shown!r}: {exc.strerror or exc}") from None
+    except Refused as why:
+        if why.kind == "irregular":
+            reason = "not a regular file"
+        elif why.kind == "size" and why.detail is not None:
+            reason = f"it has {why.detail} bytes; the cap is MAX_FILE_BYTES = {max_bytes}"
+        elif why.kind == "size":
+            reason = f"it is larger than MAX_FILE_BYTES = {max_bytes}"
+        else:
+            reason = str(why.detail)
+        raise GenesisError(f"cannot read {what} {shown!r}: {reason}") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise GenesisError(f"cannot read {what} {shown!r}: not a regular file")
-        if info.st_size > max_bytes:
-            raise GenesisError(
-                f"cannot read {what} {shown!r}: it has {info.st_size} bytes; the cap is "
-                f"MAX_FILE_BYTES = {max_bytes}"
-            )
-        chunks, size = [], 0
-        while size <= max_bytes:
-            chunk = os.read(fd, max_bytes + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > max_bytes:
-            raise GenesisError(
-                f"cannot read {what} {shown!r}: it is larger than MAX_FILE_BYTES = {max_bytes}"
-            )
-    except OSError as exc:
-        raise GenesisError(f"cannot read {what} {shown!r}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    try:
-        return b"".join(chunks).decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise GenesisError(f"cannot read {what} {shown!r}: not UTF-8 ({exc.reason})") from None

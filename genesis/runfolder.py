@@ -37,13 +37,12 @@ import json
 import os
 import pickle
 import re
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from genesis.files import atomic_write
+from genesis.files import Refused, atomic_write, read_regular
 from genesis.genome import Architecture, save_architecture
 from graphs import GenesisError
 
@@ -154,49 +153,21 @@ def read_bytes_bounded(path: str | os.PathLike, limit: int) -> bytes:
     """
     name = str(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        if os.path.islink(path):
-            raise GenesisError(f"{name!r} is a symbolic link; refused") from None
-        raise GenesisError(f"cannot read {name!r}: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise GenesisError(f"{name!r} is not a regular file ({_kind(info.st_mode)}); refused")
-        if info.st_size > limit:
-            raise GenesisError(
-                f"{name!r} holds {info.st_size} bytes, more than the {limit} read from such a file"
+        return read_regular(path, limit, follow_symlinks=False)
+    except Refused as why:
+        if why.kind == "link":
+            message = f"{name!r} is a symbolic link; refused"
+        elif why.kind == "irregular":
+            message = f"{name!r} is not a regular file ({why.detail}); refused"
+        elif why.kind == "size" and why.detail is not None:
+            message = (
+                f"{name!r} holds {why.detail} bytes, more than the {limit} read from such a file"
             )
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, 2**20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise GenesisError(f"{name!r} holds more than the {limit} bytes read from such a file")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise GenesisError(f"cannot read {name!r}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-
-
-def _kind(mode: int) -> str:
-    """What a file that is not regular is, for messages."""
-    for test, kind in (
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return kind
-    return "not a plain file"
+        elif why.kind == "size":
+            message = f"{name!r} holds more than the {limit} bytes read from such a file"
+        else:
+            message = f"cannot read {name!r}: {why.detail}"
+        raise GenesisError(message) from None
 
 
 def read_jsonl(

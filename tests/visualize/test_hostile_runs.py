@@ -14,23 +14,13 @@ import sys
 import time
 
 import pytest
+from browser import CHROMIUM_FLAGS
 
 from genesis.cli import main
 from genesis.runfolder import MAX_JSON_BYTES, MAX_LOG_BYTES
 from visualize.plots import lineage_graph
 from visualize.report import write_report
 from visualize.runs import read_run
-
-CHROMIUM_FLAGS = [  # as in test_report.py
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # An injected script would leave these traces: a changed title and a new element.
 SCRIPT = (

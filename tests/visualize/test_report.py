@@ -7,23 +7,13 @@ import subprocess
 
 import matplotlib.image
 import pytest
+from browser import CHROMIUM_FLAGS
 
 from genesis import GenesisError
 from genesis.cli import main
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.report import write_report
 from visualize.runs import read_run
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -21,20 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM_FLAGS
 
 import visualize.plots
 from genesis.cli import main
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 CONFIG = """\
 [search]

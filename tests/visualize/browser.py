@@ -1,8 +1,11 @@
-"""What the visualisation tests share to open a report in headless Chromium.
+"""What the visualisation tests share: opening a report in headless Chromium, and a snapshot
+of a folder tree.
 
 A plain module (not collected as tests): the test files import it by name, pytest putting
 this folder on ``sys.path``.
 """
+
+import os
 
 #: Debian's chromium, headless, as root, with no network of its own (the machine has none).
 CHROMIUM_FLAGS = [
@@ -15,3 +18,20 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def snapshot(root) -> dict:
+    """Path -> (kind, content) of everything under ``root`` (links not followed): to show that
+    nothing in or around a run folder changed."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            if os.path.islink(p):
+                out[p] = ("link", os.readlink(p))
+            elif os.path.isfile(p):
+                with open(p, "rb") as f:
+                    out[p] = ("file", f.read())
+            else:
+                out[p] = ("other", None)
+    return out

@@ -13,6 +13,7 @@ import shutil
 import signal
 
 import pytest
+from browser import snapshot
 
 from genesis.cli import main
 
@@ -40,21 +41,6 @@ HOSTILE_VALUES = [
     [[[[[[[[]]]]]]]],
     {"hash": "0" * 20},
 ]
-
-
-def _snapshot(root):
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            if os.path.islink(p):
-                out[p] = ("link", os.readlink(p))
-            elif os.path.isfile(p):
-                with open(p, "rb") as f:
-                    out[p] = ("file", f.read())
-            else:
-                out[p] = ("other", None)
-    return out
 
 
 def _nodes(value, path=()):
@@ -166,7 +152,7 @@ def test_report_and_compare_survive_a_damaged_folder(base_run, tmp_path, capsys,
         shutil.rmtree(run / "architectures")
         (run / "architectures").symlink_to(outside)
         done.append("architectures -> outside")
-    before = {**_snapshot(outside), **_snapshot(base_run)}
+    before = {**snapshot(outside), **snapshot(base_run)}
 
     for argv in (["report", str(run)], ["compare", str(run), str(base_run)]):
         code = main(argv)
@@ -174,4 +160,4 @@ def test_report_and_compare_survive_a_damaged_folder(base_run, tmp_path, capsys,
         lines = [line for line in err.splitlines() if not line.startswith("warning: ")]
         assert code in (0, 2), (argv[0], done, err)
         assert "Traceback" not in err and len(lines) <= (1 if code == 2 else 0), (done, err)
-    assert {**_snapshot(outside), **_snapshot(base_run)} == before, done
+    assert {**snapshot(outside), **snapshot(base_run)} == before, done

@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from browser import CHROMIUM_FLAGS
+from browser import CHROMIUM_FLAGS, snapshot
 
 from genesis.cli import main
 from genesis.runfolder import MAX_JSON_BYTES, MAX_LOG_BYTES
@@ -41,22 +41,6 @@ def _copy(base_run, tmp_path, name="run"):
     shutil.copytree(base_run, run)
     (run / "report.html").unlink(missing_ok=True)
     return run
-
-
-def _snapshot(root):
-    """Path -> (kind, content) of everything under ``root`` (links not followed)."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            if os.path.islink(p):
-                out[p] = ("link", os.readlink(p))
-            elif os.path.isfile(p):
-                with open(p, "rb") as f:
-                    out[p] = ("file", f.read())
-            else:
-                out[p] = ("other", None)
-    return out
 
 
 def _pareto(run):
@@ -94,10 +78,10 @@ def test_symlink_planted_run_folder_reads_and_writes_nothing_outside(base_run, t
     final = json.loads((run / "final.json").read_text())
     final[0].update(weights=str(outside / "victim.txt"), onnx="../../outside/victim.txt")
     (run / "final.json").write_text(json.dumps(final))
-    before = _snapshot(outside)
+    before = snapshot(outside)
 
     assert main(["report", str(run)]) == 0
-    assert _snapshot(outside) == before  # nothing written (or created) outside
+    assert snapshot(outside) == before  # nothing written (or created) outside
     report = run / "report.html"
     assert report.is_file() and not report.is_symlink()
     text = report.read_text()

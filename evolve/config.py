@@ -86,6 +86,9 @@ MAX_WORKERS_PER_CPU = 4
 #: Most parallel evaluations, forced or not.
 MAX_WORKERS = 1024
 
+#: Most rungs of a multi-fidelity schedule (``proxy.rungs``).
+MAX_RUNGS = 8
+
 #: Most workers sharing one GPU.
 MAX_WORKERS_PER_GPU = 64
 
@@ -123,7 +126,11 @@ class SearchConfig:
     strategy: str = "nsga2"  # a registered strategy (evolve.strategies.strategy_names())
     population: int = 6  # individuals kept (regularized: the aging population)
     generations: int = 2  # generations after the initial population
-    budget_evals: int | None = None  # trained evaluations; default population * (generations + 1)
+    budget_evals: int | None = None  # candidates trained; default population * (generations + 1)
+    # compute: epoch-equivalents of the proxy's training subset, over every rung (a candidate
+    # trained to rung r costs proxy.rungs[r] of it); when set, it bounds the search instead of
+    # budget_evals, so strategies, multi-fidelity or not, compare at equal compute
+    budget: float | None = None
     max_macs: float | None = None  # hard budget: candidates above it are never trained
     max_params: int | None = None  # hard budget on parameters: larger is never trained
     target_macs: float | None = None  # constrained: soft MnasNet target (acc * (macs/target)^w)
@@ -161,6 +168,7 @@ class SearchConfig:
                 f"{MAX_POPULATION}"
             )
         _positive("search", "budget_evals", self.budget_evals, allow_none=True)
+        _positive("search", "budget", self.budget, integer=False, allow_none=True)
         _positive("search", "max_macs", self.max_macs, integer=False, allow_none=True)
         _positive("search", "max_params", self.max_params, allow_none=True)
         _positive("search", "seconds", self.seconds, integer=False, allow_none=True)
@@ -188,7 +196,7 @@ class SearchConfig:
 
     @property
     def evaluations(self) -> int:
-        """The budget: how many candidates are trained."""
+        """The count budget: how many candidates are trained (without a compute ``budget``)."""
         return self.budget_evals or self.population * (self.generations + 1)
 
 
@@ -201,6 +209,14 @@ class ProxyConfig:
     val_size: int | None = 2000  # validation examples (cut from the training set)
     split_seed: int = 0  # seed of the validation cut
     epochs: float | None = 2.0  # proxy epochs; None: the architecture's own (tuning)
+    # multi-fidelity: successive halving (ASHA). Cumulative epochs at each rung, e.g. [1, 3, 9]:
+    # every candidate trains to the first; the best 1/eta of those done at a rung continue
+    # (weights and optimizer state kept) to the next. Empty: one rung, at `epochs`
+    rungs: tuple[float, ...] = ()
+    eta: int = 3  # promotion rate: the top 1/eta of a rung goes on
+    # examples cut from the end of the validation split: every evaluation is scored on them
+    # too (holdout_accuracy), the search never looks (benchmarks score fronts on them)
+    holdout: int = 0
     time_limit: float | None = 300.0  # a candidate still training after this is a timeout
     device: str | None = None  # default: cuda when present
     fitness: str = "train"  # "train", or "synthetic": a deterministic score without training
@@ -211,6 +227,21 @@ class ProxyConfig:
         _positive("proxy", "val_size", self.val_size, allow_none=True)
         _positive("proxy", "epochs", self.epochs, integer=False, allow_none=True)
         _positive("proxy", "time_limit", self.time_limit, integer=False, allow_none=True)
+        for r in self.rungs:
+            _positive("proxy", "rungs", r, integer=False)
+        if list(self.rungs) != sorted(set(self.rungs)):
+            raise GenesisError(f"proxy rungs must increase, got {list(self.rungs)}")
+        if len(self.rungs) > MAX_RUNGS:
+            raise GenesisError(f"proxy rungs has {len(self.rungs)}; the cap is {MAX_RUNGS}")
+        _positive("proxy", "eta", self.eta)
+        if self.eta < 2:
+            raise GenesisError(f"proxy eta must be at least 2, got {self.eta}")
+        if isinstance(self.holdout, bool) or not isinstance(self.holdout, int) or self.holdout < 0:
+            raise GenesisError(f"proxy holdout must be an integer >= 0, got {self.holdout!r}")
+        if self.holdout and self.val_size is not None and self.holdout >= self.val_size:
+            raise GenesisError(
+                f"proxy holdout ({self.holdout}) must be smaller than val_size ({self.val_size})"
+            )
         if not matches(self.synthetic_seconds, float) or not 0 <= self.synthetic_seconds < 3600:
             raise GenesisError(
                 f"proxy synthetic_seconds must be in [0, 3600), got {self.synthetic_seconds}"
@@ -225,6 +256,17 @@ class ProxyConfig:
             raise GenesisError(f"proxy device must be cpu, cuda or cuda:N, got {self.device!r}")
         check_types(self, "proxy")
 
+    @property
+    def schedule(self) -> tuple[float | None, ...]:
+        """Cumulative epochs at each rung: ``rungs``, or the one rung ``epochs``."""
+        return tuple(self.rungs) or (self.epochs,)
+
+    def rung_cost(self, rung: int) -> float:
+        """Compute of training one candidate from rung ``rung - 1`` to ``rung``, in
+        epoch-equivalents of the subset (an architecture's own epochs count as 1)."""
+        s = [e or 1.0 for e in self.schedule]
+        return s[rung] - (s[rung - 1] if rung else 0.0)
+
 
 @dataclass(frozen=True)
 class FinalConfig:
@@ -232,6 +274,7 @@ class FinalConfig:
 
     top_k: int = 2  # Pareto members retrained (spread along the front); 0 skips the final step
     epochs: float | None = 1.0  # epochs of the final training; None: the architecture's own
+    batch_size: int | None = None  # batch of the final training; None: the architecture's own
     # wall-clock seconds of each final training: it ends (annealed, status ok) at whichever of
     # epochs and seconds comes first; None: epochs alone
     seconds: float | None = None
@@ -242,6 +285,7 @@ class FinalConfig:
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
             raise GenesisError(f"final top_k must be an integer >= 0, got {self.top_k!r}")
         _positive("final", "epochs", self.epochs, integer=False, allow_none=True)
+        _positive("final", "batch_size", self.batch_size, allow_none=True)
         _positive("final", "seconds", self.seconds, integer=False, allow_none=True)
         check_types(self, "final")
 

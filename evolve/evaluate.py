@@ -22,7 +22,13 @@ from genesis.complexity import count_complexity
 from genesis.record import TrainResult
 from genesis.runfolder import atomic_write
 
-__all__ = ["make_task", "evaluate_task", "synthetic_accuracy", "synthetic_record"]
+__all__ = [
+    "make_task",
+    "evaluate_task",
+    "synthetic_accuracy",
+    "synthetic_curve",
+    "synthetic_record",
+]
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ def make_task(
         "macs": complexity[0],
         "params": complexity[1],
         "seed": seed,
-        "proxy": asdict(proxy),
+        "proxy": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(proxy).items()},
         "final": final,
         "epochs": epochs if epochs is not None or final else proxy.epochs,
         "seconds": seconds,  # wall-clock budget of the training (None: epochs alone)
@@ -75,11 +81,17 @@ def make_task(
 
 
 @lru_cache(maxsize=4)
-def _splits(dataset: str, val_size: int | None, split_seed: int, subset: int | None):
+def _splits(
+    dataset: str, val_size: int | None, split_seed: int, subset: int | None, holdout: int = 0
+):
     from genesis.data import load_dataset, make_splits
 
     return make_splits(
-        load_dataset(dataset), val_size=val_size, split_seed=split_seed, subset=subset
+        load_dataset(dataset),
+        val_size=val_size,
+        split_seed=split_seed,
+        subset=subset,
+        holdout=holdout,
     )
 
 
@@ -96,16 +108,42 @@ def synthetic_accuracy(arch: Architecture, macs: int, seed: int) -> float:
     return round(0.5 + 0.4 * (1 - math.exp(-macs / 4e6)) + 0.08 * (noise - 0.5), 6)
 
 
+def synthetic_curve(arch: Architecture, macs: int, seed: int, epochs: float, top: float) -> float:
+    """The synthetic fitness part-way: at ``epochs`` of a schedule whose last rung is ``top``.
+
+    It rises towards :func:`synthetic_accuracy` (reached at ``top``) with noise of its own that
+    shrinks as training goes on, so a low rung ranks candidates roughly, not exactly, as the
+    top one does: what successive halving has to work with.
+    """
+    from genesis import architecture_hash
+
+    final = synthetic_accuracy(arch, macs, seed)
+    frac = min(1.0, max(0.0, epochs / top))
+    if frac >= 1.0:
+        return final
+    digest = hashlib.sha256(f"{architecture_hash(arch)}|{seed}|{epochs!r}".encode()).digest()
+    noise = int.from_bytes(digest[:4], "big") / 2**32
+    return round(0.5 + (final - 0.5) * frac**0.5 + 0.04 * (noise - 0.5) * (1 - frac), 6)
+
+
 def synthetic_record(
-    arch: Architecture, seed: int, complexity: tuple[int, int] | None = None, final: bool = False
+    arch: Architecture,
+    seed: int,
+    complexity: tuple[int, int] | None = None,
+    final: bool = False,
+    rung: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """The record of the ``synthetic`` fitness: :func:`synthetic_accuracy` as a
+    """The record of the ``synthetic`` fitness: :func:`synthetic_accuracy` (or, at a ``rung``
+    of a multi-fidelity schedule, :func:`synthetic_curve`) as a
     :meth:`~genesis.record.TrainResult.synthetic` record."""
     if complexity is None:
         cx = count_complexity(arch)
         complexity = (cx.macs, cx.params)
     macs, params = complexity
-    acc = synthetic_accuracy(arch, macs, seed)
+    if rung is not None:
+        acc = synthetic_curve(arch, macs, seed, rung["epochs"], rung["top"])
+    else:
+        acc = synthetic_accuracy(arch, macs, seed)
     return TrainResult.synthetic(
         macs, params, acc, seed=seed, batch_size=arch.train.batch_size, final=final
     ).to_dict()
@@ -117,29 +155,49 @@ def evaluate_task(task: dict[str, Any], device: str | None = None) -> dict[str, 
 
     arch = Architecture.from_json(task["arch"])  # the one parse (and validation) of the task
     counted = _Counted(task["macs"], task["params"])
-    proxy = ProxyConfig(**task["proxy"])
+    proxy = ProxyConfig(**{**task["proxy"], "rungs": tuple(task["proxy"].get("rungs", ()))})
     if proxy.fitness == "synthetic":
         time.sleep(proxy.synthetic_seconds)
-        return synthetic_record(arch, task["seed"], (counted.macs, counted.params), task["final"])
+        return synthetic_record(
+            arch, task["seed"], (counted.macs, counted.params), task["final"], task.get("rung")
+        )
     splits = _splits(
-        proxy.dataset, proxy.val_size, proxy.split_seed, None if task["final"] else proxy.subset
+        proxy.dataset,
+        proxy.val_size,
+        proxy.split_seed,
+        None if task["final"] else proxy.subset,
+        proxy.holdout,
     )
+    resume = None
+    if task.get("resume_path"):  # a promoted candidate continues where its last rung ended
+        import torch
+
+        resume = torch.load(task["resume_path"], map_location="cpu", weights_only=True)
     budget = Budget(
         epochs=task["epochs"],
         seconds=task.get("seconds"),
         time_limit=None if task["final"] else proxy.time_limit,
     )
-    result, model = train_architecture(
+    result, model, state = train_architecture(
         arch,
         splits,
         seed=task["seed"],
         budget=budget,
         device=device or proxy.device,
         final=task["final"],
-        return_model=True,
         complexity=counted,
+        resume=resume,
+        return_state=True,
     )
     record = result.to_dict()
+    if state is not None and task.get("state_path"):
+        import io
+
+        import torch
+
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        atomic_write(task["state_path"], buf.getvalue())
     if model is not None and task.get("weights_path"):
         import io
 

@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import wait
@@ -28,7 +29,14 @@ from evolve.evaluate import evaluate_task
 from genesis import GenesisError
 from genesis.record import TrainResult
 
-__all__ = ["Executor", "LocalExecutor", "RayExecutor", "make_executor", "failure_record"]
+__all__ = [
+    "Executor",
+    "InlineExecutor",
+    "LocalExecutor",
+    "RayExecutor",
+    "make_executor",
+    "failure_record",
+]
 
 Task = dict[str, Any]
 OnResult = Callable[[Any, dict[str, Any]], None]
@@ -66,10 +74,47 @@ def _gpu_count() -> int:
 
 
 class Executor:
-    """Runs batches of evaluation tasks."""
+    """Runs evaluation tasks asynchronously: :meth:`submit` one to a free worker, take finished
+    ones with :meth:`next_result` in completion order. ``busy_seconds`` adds up, over every
+    worker, the time from a task's submission to its record's arrival (what worker utilization,
+    busy / (workers x wall), is computed from)."""
+
+    workers: int = 1
+    busy_seconds: float = 0.0
+
+    def free(self) -> int:
+        """How many more tasks can be submitted now."""
+        raise NotImplementedError
+
+    def submit(self, key: Any, task: Task) -> None:
+        """Start ``task`` on a free worker (there must be one: see :meth:`free`)."""
+        raise NotImplementedError
+
+    def next_result(self) -> tuple[Any, dict[str, Any]]:
+        """Wait for the next finished task: its key and record (a failure record when its
+        worker died)."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Drop every task still running (their workers are replaced)."""
 
     def run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:
-        raise NotImplementedError
+        """Evaluate every task, calling ``on_result(key, record)`` as each one finishes."""
+        queue = list(tasks)
+        outstanding = 0
+        try:
+            while queue or outstanding:
+                while queue and self.free() > 0:
+                    self.submit(*queue.pop(0))
+                    outstanding += 1
+                key, record = self.next_result()
+                outstanding -= 1
+                on_result(key, record)
+        except BaseException:
+            # Interrupted (Ctrl-C, a failing callback): workers still holding a task are
+            # replaced, so the executor is consistent if it is used again.
+            self.abort()
+            raise
 
     def close(self) -> None:
         """Release workers."""
@@ -79,6 +124,38 @@ class Executor:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class InlineExecutor(Executor):
+    """Evaluations in this process, one at a time, in the order submitted: for notebooks,
+    debugging and tests. Nothing is contained: a crash here is the caller's. ``workers`` is
+    how many tasks it takes at once (they run one after the other)."""
+
+    def __init__(self, workers: int = 1):
+        self.workers = workers
+        self.busy_seconds = 0.0
+        self.queue: list[tuple[Any, Task]] = []
+
+    def free(self) -> int:
+        return self.workers - len(self.queue)
+
+    def submit(self, key: Any, task: Task) -> None:
+        self.queue.append((key, task))
+
+    def next_result(self) -> tuple[Any, dict[str, Any]]:
+        key, task = self.queue.pop(0)
+        started = time.perf_counter()
+        try:
+            return key, self.evaluate(task)
+        finally:
+            self.busy_seconds += time.perf_counter() - started
+
+    def evaluate(self, task: Task) -> dict[str, Any]:
+        """One task's record (:func:`~evolve.evaluate.evaluate_task`)."""
+        return evaluate_task(task)
+
+    def abort(self) -> None:
+        self.queue.clear()
 
 
 def _die_with_parent() -> None:
@@ -126,6 +203,7 @@ class _Worker:
         self.device = device
         self.threads = threads
         self.job: tuple[Any, Task] | None = None
+        self.started = 0.0  # when its job was sent
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -147,40 +225,36 @@ class LocalExecutor(Executor):
             devices = [f"cuda:{i % gpus}" for i in range(workers)] if gpus else [None] * workers
         self.devices = devices
         self.threads = max(1, _cores() // max(1, len(devices)))
-        self.workers = [_Worker(self.ctx, d, self.threads) for d in devices]
+        self.pool = [_Worker(self.ctx, d, self.threads) for d in devices]
+        self.busy_seconds = 0.0
 
-    def run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:
+    @property
+    def workers(self) -> int:  # type: ignore[override]
+        return len(self.pool)
+
+    def free(self) -> int:
+        return sum(w.job is None for w in self.pool)
+
+    def submit(self, key: Any, task: Task) -> None:
+        i = next(i for i, w in enumerate(self.pool) if w.job is None)
+        worker = self.pool[i]
+        if not worker.process.is_alive():  # died while idle: replace it first
+            worker = self._replace(worker)
         try:
-            self._run(tasks, on_result)
-        except BaseException:
-            # Interrupted mid-batch (Ctrl-C, a failing callback): workers still holding a job are
-            # replaced, so the pool is consistent if it is used again.
-            for worker in list(self.workers):
-                if worker.job is not None:
-                    worker.process.kill()
-                    worker.process.join()
-                    self._replace(worker)
-            raise
+            worker.conn.send((key, task))
+        except OSError:  # died between the check and the send
+            worker = self._replace(self.pool[i])
+            worker.conn.send((key, task))
+        worker.job = (key, task)
+        worker.started = time.perf_counter()
 
-    def _run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:
-        queue = list(tasks)
-        busy: dict[int, _Worker] = {}
-        while queue or busy:
-            for i, worker in enumerate(self.workers):
-                if worker.job is None and queue:
-                    if not worker.process.is_alive():  # died while idle: replace it first
-                        worker = self._replace(worker)
-                    try:
-                        worker.conn.send(queue[0])
-                    except OSError:  # died between the check and the send
-                        worker = self._replace(self.workers[i])
-                        worker.conn.send(queue[0])
-                    worker.job = queue.pop(0)
-                    busy[id(worker)] = worker
-            ready = wait(
-                [w.conn for w in busy.values()] + [w.process.sentinel for w in busy.values()]
-            )
-            for worker in list(busy.values()):
+    def next_result(self) -> tuple[Any, dict[str, Any]]:
+        busy = [w for w in self.pool if w.job is not None]
+        if not busy:
+            raise RuntimeError("next_result() with no task running")
+        while True:
+            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            for worker in busy:
                 key, task = worker.job  # type: ignore[misc]
                 if worker.conn in ready or worker.conn.poll():
                     try:
@@ -188,28 +262,37 @@ class LocalExecutor(Executor):
                     except (EOFError, OSError):
                         got_key, record = key, None
                     if record is not None:
-                        worker.job = None
-                        del busy[id(worker)]
-                        on_result(got_key, record)
-                        continue
+                        self._done(worker)
+                        return got_key, record
                 if not worker.process.is_alive():
                     code = worker.process.exitcode
-                    worker.job = None
-                    del busy[id(worker)]
+                    self._done(worker)
                     self._replace(worker)
-                    on_result(key, failure_record(task, "error", f"worker died (exit code {code})"))
+                    return key, failure_record(task, "error", f"worker died (exit code {code})")
+
+    def _done(self, worker: _Worker) -> None:
+        self.busy_seconds += time.perf_counter() - worker.started
+        worker.job = None
+
+    def abort(self) -> None:
+        for worker in list(self.pool):
+            if worker.job is not None:
+                worker.process.kill()
+                worker.process.join()
+                self._done(worker)
+                self._replace(worker)
 
     def _replace(self, dead: _Worker) -> _Worker:
-        i = self.workers.index(dead)
+        i = self.pool.index(dead)
         with contextlib.suppress(OSError):
             dead.conn.close()
-        self.workers[i] = _Worker(self.ctx, dead.device, dead.threads)
-        return self.workers[i]
+        self.pool[i] = _Worker(self.ctx, dead.device, dead.threads)
+        return self.pool[i]
 
     def close(self) -> None:
-        for worker in self.workers:
+        for worker in self.pool:
             worker.stop()
-        self.workers = []
+        self.pool = []
 
 
 class RayExecutor(Executor):
@@ -242,25 +325,31 @@ class RayExecutor(Executor):
             options["num_gpus"] = 1 / workers_per_gpu
         self.remote = ray.remote(**options)(evaluate_task)
         self.workers = workers
+        self.busy_seconds = 0.0
+        self.pending: dict[Any, tuple[Any, Task, float]] = {}
 
-    def run(self, tasks: list[tuple[Any, Task]], on_result: OnResult) -> None:
-        ray = self.ray
-        queue = list(tasks)
-        pending: dict[Any, tuple[Any, Task]] = {}
-        while queue or pending:
-            while queue and len(pending) < self.workers:
-                key, task = queue.pop(0)
-                pending[self.remote.remote(task)] = (key, task)
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                key, task = pending.pop(ref)
-                try:
-                    record = ray.get(ref)
-                except Exception as exc:  # a worker died or the task raised
-                    record = failure_record(
-                        task, "error", f"ray task failed: {type(exc).__name__}: {exc}"
-                    )
-                on_result(key, record)
+    def free(self) -> int:
+        return self.workers - len(self.pending)
+
+    def submit(self, key: Any, task: Task) -> None:
+        self.pending[self.remote.remote(task)] = (key, task, time.perf_counter())
+
+    def next_result(self) -> tuple[Any, dict[str, Any]]:
+        done, _ = self.ray.wait(list(self.pending), num_returns=1)
+        ref = done[0]
+        key, task, started = self.pending.pop(ref)
+        self.busy_seconds += time.perf_counter() - started
+        try:
+            record = self.ray.get(ref)
+        except Exception as exc:  # a worker died or the task raised
+            record = failure_record(task, "error", f"ray task failed: {type(exc).__name__}: {exc}")
+        return key, record
+
+    def abort(self) -> None:
+        for ref in list(self.pending):
+            with contextlib.suppress(Exception):
+                self.ray.cancel(ref, force=True)
+        self.pending.clear()
 
     def close(self) -> None:
         if self.started and self.ray.is_initialized():

@@ -10,6 +10,7 @@ so a resumed run retrains only the members still missing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from evolve.config import EvolveConfig
@@ -71,8 +72,12 @@ def run_final(
         if ind.hash in done:
             continue
         onnx = folder.path / folder.final_ref(ind.hash, ".onnx") if fcfg.export_onnx else None
+        text = ind.text or ind.arch.to_json()
+        if fcfg.batch_size is not None:  # the final step's own batch (bench_final.py)
+            arch = ind.arch
+            text = replace(arch, train=replace(arch.train, batch_size=fcfg.batch_size)).to_json()
         task = make_task(
-            ind.text or ind.arch.to_json(),
+            text,
             fcfg.seed,
             cfg.proxy,
             complexity=(ind.result["macs"], ind.result["params"]),
@@ -86,7 +91,9 @@ def run_final(
     if todo:
         log(
             f"final: retraining {len(todo)} Pareto member(s) on the full training set "
-            f"for {fcfg.epochs or 'their own'} epochs, then scoring them on the test set"
+            f"for {fcfg.epochs or 'their own'} epochs"
+            + (f" at batch {fcfg.batch_size}" if fcfg.batch_size else "")
+            + ", then scoring them on the test set"
         )
 
     def finished(i: int, record: dict[str, Any]) -> None:

@@ -101,6 +101,17 @@ class Splits:
     test_y: torch.Tensor
     dataset: Dataset  # where they came from
     split_seed: int  # seed of the train/val cut
+    # the held-out part of the validation split (make_splits' ``holdout``): measured, never
+    # searched on; empty when none was cut
+    holdout_x: torch.Tensor | None = None
+    holdout_y: torch.Tensor | None = None
+
+    def full_train(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every example of the official training set this holds: train, val and holdout (what
+        a final training trains on)."""
+        xs = [self.train_x, self.val_x] + ([self.holdout_x] if self.holdout_x is not None else [])
+        ys = [self.train_y, self.val_y] + ([self.holdout_y] if self.holdout_y is not None else [])
+        return torch.cat(xs), torch.cat(ys)
 
 
 def make_splits(
@@ -108,6 +119,7 @@ def make_splits(
     val_size: int | float | None = None,
     split_seed: int = 0,
     subset: int | None = None,
+    holdout: int = 0,
 ) -> Splits:
     """Cut a fixed validation split from the training set.
 
@@ -121,12 +133,17 @@ def make_splits(
     subset : int, optional
         Keep only this many training examples (after the validation cut), e.g. for a quick
         proxy training during a search. The validation split is unchanged by it.
+    holdout : int
+        Move this many examples from the end of the validation split to ``holdout``: scored
+        on every evaluation, never used to choose (``val_size`` counts both).
 
     Examples
     --------
     >>> s = make_splits(synthetic_dataset(n_train=100, n_test=10), val_size=20)
     >>> len(s.train_y), len(s.val_y), len(s.test_y)
     (80, 20, 10)
+    >>> len(make_splits(synthetic_dataset(n_train=100, n_test=10), 20, holdout=5).holdout_y)
+    5
     """
     n = len(data.train_y)
     if val_size is None:
@@ -142,8 +159,13 @@ def make_splits(
     n_val = int(round(val_size * n)) if isinstance(val_size, float) else int(val_size)
     if not 0 < n_val < n:
         raise GenesisError(f"validation split must hold 1..{n - 1} examples, got {val_size!r}")
+    if isinstance(holdout, bool) or not isinstance(holdout, int) or not 0 <= holdout < n_val:
+        raise GenesisError(
+            f"holdout must be 0..{n_val - 1} examples of the validation split, got {holdout!r}"
+        )
     perm = torch.from_numpy(np.random.default_rng(split_seed).permutation(n))
-    val, train = perm[:n_val], perm[n_val:]
+    val, train = perm[: n_val - holdout], perm[n_val:]
+    held = perm[n_val - holdout : n_val]
     if subset is not None:
         if subset < 1:
             raise GenesisError(f"subset must be a positive number of examples, got {subset}")
@@ -157,6 +179,8 @@ def make_splits(
         data.test_y,
         data,
         split_seed,
+        data.train_x[held] if holdout else None,
+        data.train_y[held] if holdout else None,
     )
 
 

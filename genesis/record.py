@@ -39,6 +39,9 @@ class TrainResult:
     final_loss: float | None = None  # mean training loss of the last epoch
     error: str | None = None  # what went wrong, one line, for a status other than ok
     history: list[dict[str, float]] = field(default_factory=list)  # per-epoch loss and lr
+    # on the held-out part of the validation split (a search's ``proxy.holdout``): the search
+    # never reads it; benchmarks score fronts on it, so a lucky evaluation does not count
+    holdout_accuracy: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

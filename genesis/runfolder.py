@@ -19,6 +19,8 @@ Layout of ``DIR``::
     checkpoint.prev.pkl     the one before (the last good state if the newest is damaged)
     final.json              final retraining of the chosen members (test accuracy)
     final/H.pt, H.onnx      their weights (state_dict) and ONNX models
+    rungs/H-rK.pt           multi-fidelity: where candidate H stands after rung K (weights,
+                            optimizer and generator state, tensors only), until it goes on
     report.html             written by ``genesis report``
     run.lock                the writer lock: one evolve/tune at a time (holds its PID)
 
@@ -261,7 +263,7 @@ RUN_FILES = (
     "base.json",
     LOCK,
 )
-RUN_DIRS = ("architectures", "final")
+RUN_DIRS = ("architectures", "final", "rungs")
 
 
 def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
@@ -281,8 +283,10 @@ def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
 
 
 def _checked(state: Any) -> Any:
-    """A search state (one with a ``generation``), or an error."""
-    if not hasattr(state, "generation") and not (isinstance(state, dict) and "generation" in state):
+    """A search state (one with a ``window``, or 0.2's ``generation``), or an error."""
+    if not any(hasattr(state, k) for k in ("generation", "window")) and not (
+        isinstance(state, dict) and "generation" in state
+    ):
         raise ValueError("not a genesis checkpoint")
     return state
 
@@ -336,6 +340,14 @@ class RunFolder:
     def final_ref(self, h: str, suffix: str) -> str:
         """A final-step file of member ``h`` (``.pt`` weights, ``.onnx``), relative."""
         return f"final/{h}{suffix}"
+
+    def rung_ref(self, h: str, rung: int) -> str:
+        """The training state of candidate ``h`` after rung ``rung``, relative."""
+        return f"rungs/{h}-r{rung}.pt"
+
+    def remove_rung_state(self, h: str, rung: int) -> None:
+        """Drop a training state no job will continue from."""
+        (self.path / self.rung_ref(h, rung)).unlink(missing_ok=True)
 
     # -- creation and resumption -----------------------------------------------------------------
     def create(self, config: Any, files: dict[str, Architecture] | None = None) -> None:
@@ -460,6 +472,15 @@ class RunFolder:
         data = self.log_path.read_bytes()
         if data and not data.endswith(b"\n"):
             atomic_write(self.log_path, data[: data.rfind(b"\n") + 1])
+
+    def remove_stale_temps(self) -> None:
+        """Drop the hidden ``.NAME.*.tmp`` files that a writer killed in the middle of an
+        atomic write left behind (call with the writer lock held: no write is in flight)."""
+        for folder in (self.path, *(self.path / d for d in RUN_DIRS)):
+            if folder.is_dir() and not folder.is_symlink():
+                for stale in folder.glob(".*.tmp"):
+                    if stale.is_file() and not stale.is_symlink():
+                        stale.unlink(missing_ok=True)
 
     def save_architecture(self, h: str, text: str) -> None:
         """Write architecture ``h``'s JSON ``text`` once (the hash names its content)."""

@@ -248,7 +248,9 @@ def train_architecture(
     progress: bool = False,
     return_model: bool = False,
     complexity: ArchComplexity | None = None,
-) -> TrainResult | tuple[TrainResult, nn.Module | None]:
+    resume: dict[str, Any] | None = None,
+    return_state: bool = False,
+) -> TrainResult | tuple[TrainResult, nn.Module | None] | tuple[TrainResult, Any, Any]:
     """Train ``arch`` on ``splits`` and measure it; faults become a status, never an exception.
 
     Parameters
@@ -274,10 +276,20 @@ def train_architecture(
     complexity : ArchComplexity, optional
         ``arch``'s MACs and params when the caller counted them already (a search counts each
         candidate once); counted here otherwise.
+    resume : dict, optional
+        A training state returned before (``return_state``): training continues from its
+        weights, optimizer state (momentum) and random generator, for ``budget`` more, with a
+        fresh run of the schedule (a warm restart, as SGDR). A promoted candidate of a
+        successive-halving search continues this way instead of starting over.
+    return_state : bool
+        Also return the state to continue from: ``{"model", "optimizer", "generator",
+        "epochs"}`` (tensors and plain data, for ``torch.save`` and a ``weights_only`` load);
+        None when training failed. ``epochs`` counts every epoch trained, resumed ones too.
 
     Returns
     -------
-    TrainResult, or (TrainResult, model) with ``return_model``.
+    TrainResult; (TrainResult, model) with ``return_model``; (TrainResult, model, state) with
+    ``return_state``.
 
     Raises
     ------
@@ -304,11 +316,24 @@ def train_architecture(
     attempt_error = None
     for attempt in range(2):
         try:
-            result, model = _run(
-                arch, cx, splits, seed, budget, dev, final, augment, progress, batch, started
+            result, model, state = _run(
+                arch,
+                cx,
+                splits,
+                seed,
+                budget,
+                dev,
+                final,
+                augment,
+                progress,
+                batch,
+                started,
+                resume,
             )
             if attempt_error:
                 result.error = attempt_error
+            if return_state:
+                return result, model, state
             return (result, model) if return_model else result
         except Exception as exc:
             if _is_oom(exc) and attempt == 0 and batch > 1:
@@ -330,6 +355,8 @@ def train_architecture(
                 complexity=cx,
                 peak_memory_bytes=_peak_memory(dev),
             )
+            if return_state:
+                return result, None, None
             return (result, None) if return_model else result
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -368,7 +395,7 @@ def failed_result(
     )
 
 
-def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, started):
+def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, started, resume):
     cfg = arch.train
     if dev.type == "cuda":
         # a fresh process (a search worker) has not initialised CUDA yet, and the memory-stats
@@ -376,8 +403,7 @@ def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, s
         torch.cuda.init()
         torch.cuda.reset_peak_memory_stats(dev)
     if final:
-        train_x = torch.cat([splits.train_x, splits.val_x])
-        train_y = torch.cat([splits.train_y, splits.val_y])
+        train_x, train_y = splits.full_train()
     else:
         train_x, train_y = splits.train_x, splits.train_y
     x = train_x.to(dev)
@@ -390,6 +416,13 @@ def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, s
 
     model = compile_architecture(arch, seed=seed).to(dev).to(memory_format=torch.channels_last)
     optimizer = _optimizer(model, cfg)
+    before = 0.0  # epochs trained before this call (a resumed state's)
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        # a copy: the optimizer would otherwise train the caller's momentum buffers in place
+        optimizer.load_state_dict(_to_cpu(resume["optimizer"], copy=True))
+        gen.set_state(resume["generator"])
+        before = float(resume.get("epochs", 0.0))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     epochs = float(budget.epochs if budget.epochs is not None else cfg.epochs)
     steps_per_epoch = max(1, len(y) // batch) if len(y) >= batch else 1
@@ -469,13 +502,16 @@ def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, s
             train_seconds=seconds,
             history=history,
         )
-        return result, None
+        return result, None, None
+    held = None
     if final:
         test_acc = evaluate(model, splits.test_x.to(dev), splits.test_y.to(dev), data, dev)
         val_acc, acc = None, test_acc
     else:
         val_acc = evaluate(model, splits.val_x.to(dev), splits.val_y.to(dev), data, dev)
         test_acc, acc = None, val_acc
+        if splits.holdout_x is not None:
+            held = evaluate(model, splits.holdout_x.to(dev), splits.holdout_y.to(dev), data, dev)
     result = TrainResult(
         status=status,
         split="test" if final else "val",
@@ -495,5 +531,24 @@ def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, s
         final_loss=history[-1]["loss"] if history else None,
         error=error,
         history=history,
+        holdout_accuracy=held,
     )
-    return result, model
+    state = {
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": _to_cpu(optimizer.state_dict()),
+        "generator": gen.get_state().cpu(),
+        "epochs": round(before + epochs_done, 6),
+    }
+    return result, model, state
+
+
+def _to_cpu(obj: Any, copy: bool = False) -> Any:
+    """``obj`` (an optimizer's state_dict) with every tensor on the CPU (copied with ``copy``)."""
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu()
+        return t.clone() if copy else t
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v, copy) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_cpu(v, copy) for v in obj]
+    return obj

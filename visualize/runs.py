@@ -180,19 +180,27 @@ class RunData:
         return name if isinstance(name, str) and _NAME.fullmatch(name) else "?"
 
     def trained(self) -> list[dict[str, Any]]:
-        """Log entries of trained evaluations (one per candidate actually trained)."""
-        return [e for e in self.evaluations if e.get("kind") == "train" and e.get("result")]
+        """Log entries of trained evaluations at the first rung (one per candidate actually
+        trained; a multi-fidelity run logs one more entry per rung a candidate goes on to)."""
+        return [
+            e
+            for e in self.evaluations
+            if e.get("kind") == "train" and e.get("result") and not e.get("rung")
+        ]
 
     def points(self) -> list[tuple[float, float, str]]:
-        """(validation accuracy, MACs, hash) of every evaluated candidate, failures at 0."""
-        seen, out = set(), []
+        """(validation accuracy, MACs, hash) of every evaluated candidate, failures at 0; a
+        candidate of a multi-fidelity run at the highest rung it finished."""
+        best: dict[str, dict[str, Any]] = {}
         for e in self.evaluations:
             r = e.get("result")
-            if not r or e["hash"] in seen:
+            if not r:
                 continue
-            seen.add(e["hash"])
-            out.append((*objectives(r), e["hash"]))
-        return out
+            if e["hash"] not in best or (
+                e.get("kind") == "train" and r.get("status") == "ok" and e.get("rung")
+            ):
+                best[e["hash"]] = r
+        return [(*objectives(r), h) for h, r in best.items()]
 
     def inside(self, rel: Any) -> Path | None:
         """The regular file that ``rel`` names inside the folder, or None.

@@ -81,7 +81,8 @@ class Strategy:
 
     # -- the protocol ----------------------------------------------------------------------------
     def batch_size(self, gen: int) -> int:
-        """How many candidates to train in generation ``gen``."""
+        """How many new candidates make window (generation) ``gen``; the loop starts them as
+        workers come free, and calls :meth:`learn` when all are back."""
         return self.cfg.search.population
 
     def propose(
@@ -100,7 +101,7 @@ class Strategy:
     def select(
         self, gen: int, population: list[Individual], new: list[Individual]
     ) -> list[Individual]:
-        """The population after generation ``gen`` from the one before and its new members."""
+        """The population once ``new`` (usually one candidate, as it arrives) has joined."""
         return population + new
 
     def learn(self, trained: list[Any], skipped: list[Any]) -> str | None:
@@ -139,8 +140,12 @@ def get_strategy(name: str) -> type[Strategy]:
 
 
 class Evolutionary(Strategy):
-    """Shared by nsga2, constrained and regularized: a sampled first generation, offspring by
-    crossover and mutation of tournament-chosen parents, the first generation kept whole."""
+    """Shared by nsga2, constrained and regularized: a sampled first generation, then
+    steady-state: offspring by crossover and mutation of tournament-chosen parents, one per
+    worker at a time, each going through the survivor rule as it arrives."""
+
+    def batch_size(self, gen: int) -> int:
+        return self.cfg.search.population if gen == 0 else max(1, self.cfg.execution.workers)
 
     def propose(
         self, gen: int, population: list[Individual], rng: random.Random
@@ -172,9 +177,11 @@ class Evolutionary(Strategy):
     def select(
         self, gen: int, population: list[Individual], new: list[Individual]
     ) -> list[Individual]:
-        if gen == 0:
-            return new
-        return self.survivors(population + new)
+        """The population filled first; once full, the survivor rule decides."""
+        merged = population + new
+        if len(merged) <= self.cfg.search.population:
+            return merged
+        return self.survivors(merged)
 
     def survivors(self, merged: list[Individual]) -> list[Individual]:
         """Who of the old population and its offspring stays."""

@@ -32,9 +32,6 @@ class Regularized(ScalarScore, Evolutionary):
                 f"{search.population}"
             )
 
-    def batch_size(self, gen: int) -> int:
-        return self.cfg.search.population if gen == 0 else max(1, self.cfg.execution.workers)
-
     def propose(
         self, gen: int, population: list[Individual], rng: random.Random
     ) -> Iterator[Proposal]:

@@ -26,14 +26,20 @@ EVOLVE_FLAGS: dict[str, dict[str, str]] = {
         "population": "population",
         "generations": "generations",
         "budget_evals": "budget_evals",
+        "budget": "budget",
         "max_macs": "max_macs",
         "max_params": "max_params",
         "target_macs": "target_macs",
         "seconds": "search_seconds",
         "seed": "seed",
     },
-    "proxy": {"epochs": "proxy_epochs"},
-    "final": {"top_k": "final_top_k", "epochs": "final_epochs", "seconds": "final_seconds"},
+    "proxy": {"epochs": "proxy_epochs", "rungs": "rungs", "eta": "eta", "holdout": "holdout"},
+    "final": {
+        "top_k": "final_top_k",
+        "epochs": "final_epochs",
+        "batch_size": "final_batch",
+        "seconds": "final_seconds",
+    },
 }
 
 #: Config section -> field -> flag attribute, of the flags ``tune`` adds to the engine's.
@@ -51,6 +57,19 @@ def _search_flags_given(overrides: dict[str, dict[str, Any]]) -> list[str]:
         for k, x in v.items()
         if x is not None and t != "execution"
     )
+
+
+def _rungs(text: str) -> tuple[float, ...]:
+    """``1,3,9``: the rungs' cumulative epochs (checked by :class:`~evolve.config.ProxyConfig`);
+    ``none``: one rung."""
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"rungs must be comma-separated epochs such as 1,3,9, got {text!r}"
+        ) from None
 
 
 def _strategy(text: str) -> str:
@@ -217,6 +236,13 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
     ev.add_argument(
         "--budget-evals", type=int, help="trained evaluations (population x (generations + 1))"
     )
+    ev.add_argument(
+        "--budget",
+        type=float,
+        metavar="EPOCHS",
+        help="compute budget: epoch-equivalents of the proxy's training subset, every rung "
+        "counted (instead of --budget-evals; strategies compare at equal compute)",
+    )
     ev.add_argument("--max-macs", type=float, help="hard MAC budget: larger is never trained")
     ev.add_argument("--max-params", type=int, help="hard parameter budget: larger is never trained")
     ev.add_argument(
@@ -230,9 +256,25 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--target-macs", type=float, help="constrained: soft MnasNet MAC target")
     ev.add_argument("--seed", type=int, help="search seed (0)")
     ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (2)")
+    ev.add_argument(
+        "--rungs",
+        type=_rungs,
+        metavar="E1,E2,...",
+        help="successive halving: cumulative proxy epochs at each rung, e.g. 1,3 (none: one rung)",
+    )
+    ev.add_argument("--eta", type=int, help="successive halving: the top 1/eta goes on (3)")
+    ev.add_argument(
+        "--holdout",
+        type=int,
+        metavar="N",
+        help="validation examples held out from the search, scored on every evaluation (0)",
+    )
     add_engine_flags(ev)
     ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (2)")
     ev.add_argument("--final-epochs", type=float, help="epochs of the final training (1)")
+    ev.add_argument(
+        "--final-batch", type=int, help="batch of the final training (the architecture's own)"
+    )
     ev.add_argument(
         "--final-seconds",
         type=float,

@@ -74,7 +74,10 @@ def test_a_hash_collision_is_trained_apart_and_a_copy_is_not(fixed_strategy, tmp
     trained = [h for k, h in kinds if k == "train"]
     assert len(trained) == 2 and len(set(trained)) == 2  # the two networks, apart
     assert trained[0] == architecture_hash(ONE) and trained[1].startswith(trained[0] + "-")
-    assert [k for k, _ in kinds].count("duplicate") == 1  # the relabelled copy reuses ONE's
+    # the copy, relabelled or not, is not trained again: it reuses ONE's record
+    assert [k for k, _ in kinds].count("cached") == 1
+    cached = next(e for e in read_log(folder.path) if e["kind"] == "cached")
+    assert cached["hash"] == trained[0]
     assert outcome.trained == 2
     for h in trained:
         assert folder.arch_path(h).exists()

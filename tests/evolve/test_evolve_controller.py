@@ -30,7 +30,7 @@ from runfiles import trained as _trained
 from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig, load_config
 from evolve.controller import Controller
 from evolve.evaluate import evaluate_task
-from evolve.executors import Executor
+from evolve.executors import InlineExecutor
 from evolve.fitness import constrained_score
 from evolve.space import SearchSpace, SpaceConfig
 from genesis import Architecture, architecture_hash, build_architecture
@@ -289,19 +289,19 @@ class Killed(BaseException):
     """Stands for a SIGKILL: nothing in the search may catch it."""
 
 
-class Inline(Executor):
+class Inline(InlineExecutor):
     """Evaluates in this process, recording every task; 'dies' after ``die_after`` tasks."""
 
     def __init__(self, die_after: int | None = None):
+        super().__init__()
         self.tasks: list[dict] = []
         self.die_after = die_after
 
-    def run(self, tasks, on_result):
-        for key, task in tasks:
-            if self.die_after is not None and len(self.tasks) >= self.die_after:
-                raise Killed
-            self.tasks.append(task)
-            on_result(key, evaluate_task(task))
+    def evaluate(self, task):
+        if self.die_after is not None and len(self.tasks) >= self.die_after:
+            raise Killed
+        self.tasks.append(task)
+        return evaluate_task(task)
 
 
 def _same_run(a: Path, b: Path) -> None:
@@ -386,7 +386,7 @@ def test_rl_resume_after_a_kill_ends_as_the_uninterrupted_run(rl_run, die_after,
     _same_run(rl_run[0], tmp_path / "run")
     assert outcome.trained == BUDGET
     assert len(executor.tasks) == BUDGET + 1 - die_after  # nothing evaluated twice (+1: final)
-    assert any(line.startswith("resuming at generation") for line in lines)
+    assert any(line.startswith("resuming:") for line in lines)
 
 
 # -- genesis evolve --strategy rl under a real SIGKILL ---------------------------------------------
@@ -448,7 +448,7 @@ def test_rl_evolve_killed_and_resumed_ends_as_the_uninterrupted_run(tmp_path):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "resuming at generation 1" in done.stderr
+    assert "resuming:" in done.stderr
     _same_run(reference, run)
     slots = Counter((e["generation"], e["index"]) for e in _log(run) if e["kind"] == "train")
     assert len(slots) == 12 and max(slots.values()) == 1, "an evaluation was trained twice"

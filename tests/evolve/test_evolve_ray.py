@@ -16,7 +16,8 @@ from runfiles import assert_same_run, read_log, run_search
 
 from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task
-from evolve.executors import Executor, RayExecutor
+from evolve.executors import InlineExecutor as Inline
+from evolve.executors import RayExecutor
 
 ray = pytest.importorskip("ray")
 
@@ -27,7 +28,7 @@ FLAGS = [
     "--population", "4",
     "--generations", "2",
     "--final-top-k", "2",
-    "--workers", "2",
+    "--workers", "1",  # one worker: the same search on any executor
     "--seed", "5",
 ]  # fmt: skip
 
@@ -54,12 +55,6 @@ def test_cli_evolve_on_ray_equals_the_local_pool(tmp_path):
     assert not ray.is_initialized()  # the CLI's instance was its own
 
 
-class Inline(Executor):
-    def run(self, tasks, on_result):
-        for key, task in tasks:
-            on_result(key, evaluate_task(task))
-
-
 def _cfg() -> EvolveConfig:
     return EvolveConfig(
         search=SearchConfig(population=4, generations=2, seed=5),
@@ -79,7 +74,7 @@ def test_a_ray_task_that_dies_marks_its_candidate_error_and_the_search_goes_on(t
             os._exit(3)  # the worker process dies: no exception, no record
         return evaluate_task(task)
 
-    executor = RayExecutor(workers=2)
+    executor = RayExecutor(workers=1)  # one worker: the reference run's search, in order
     try:
         executor.remote = ray.remote(max_retries=0, num_cpus=1)(dying)
         outcome, _ = run_search(_cfg(), tmp_path / "run", executor)

@@ -65,7 +65,9 @@ def test_a_checkpoint_of_the_old_dict_form_becomes_a_typed_state():
         "controller": None,
     }
     state = SearchState.checked(old)
-    assert (state.generation, state.trained, state.skipped) == (2, 12, 3)
+    # generation 2 finished: windows 0-2 are done and logged, the next proposal opens window 3
+    assert (state.window, state.logged_generation, state.trained, state.skipped) == (2, 2, 12, 3)
+    assert state.started == 12 and not state.pending
     assert state.strategy == {"proposed": 7, "controller": None}
     assert SearchState.checked(state) is state
     with pytest.raises(ValueError, match="not a genesis checkpoint"):

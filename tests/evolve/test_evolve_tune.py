@@ -406,7 +406,7 @@ def test_tune_killed_mid_grid_and_resumed_ends_as_the_uninterrupted_run(root, tu
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "resuming at generation 1" in proc.stderr
+    assert "resuming:" in proc.stderr
 
     for name in ("best.json", "pareto.json", "final.json"):
         assert (run / name).read_text() == (reference / name).read_text(), name

@@ -23,8 +23,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from evolve.config import load_config
-from evolve.evaluate import evaluate_task
-from evolve.executors import Executor
+from evolve.executors import InlineExecutor
 from evolve.search import Search
 from evolve.space import SearchSpace, SpaceConfig
 from genesis import OPS, GenesisError, load_architecture, register_op, unregister_op
@@ -87,14 +86,6 @@ def ring_and_op():
     unregister_op("conv1x1_bn")
     assert family_names() == families_before and "ring" not in FAMILIES
     assert ops_before == OPS
-
-
-class InProcess(Executor):
-    """Evaluates every task here, so the test's registrations hold."""
-
-    def run(self, tasks, on_result):
-        for key, task in tasks:
-            on_result(key, evaluate_task(task))
 
 
 def torch_counts(model: nn.Module, input_shape) -> tuple[int, int]:
@@ -167,7 +158,7 @@ def test_synthetic_search_uses_them(ring_and_op, strategy, tmp_path):
     cfg = load_config(toml)
     folder = RunFolder(tmp_path / "run")
     folder.create(cfg)
-    outcome = Search(cfg, folder, InProcess(), log=lambda line: None).run()
+    outcome = Search(cfg, folder, InlineExecutor(), log=lambda line: None).run()
     assert outcome.trained >= 4 and outcome.front
     for ind in outcome.archive:
         assert ind.result["status"] == "ok"

@@ -110,6 +110,16 @@ def test_the_front_reports_each_candidate_at_its_highest_rung(tmp_path):
         assert ind.result == highest[ind.hash]
 
 
+def test_pareto_json_holds_promotions_that_finish_after_the_last_generation(tmp_path):
+    # seed 1, rungs [1, 3]: a promotion that finishes after the last generation closed moves a
+    # member of the front to its higher rung
+    cfg = _cfg("nsga2", rungs=(1.0, 3.0)).with_overrides(search={"seed": 1})
+    outcome = _run(cfg, tmp_path / "run")
+    pareto = json.loads((tmp_path / "run" / "pareto.json").read_text())
+    got = [(p["hash"], p["accuracy"], p["rung"]) for p in pareto]
+    assert got == [(i.hash, i.result["accuracy"], i.result["rung"]) for i in outcome.front]
+
+
 # -- resumption ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("die_after", [5, 9, 14])
 def test_a_kill_in_the_middle_of_a_rung_loses_nothing(die_after, tmp_path):

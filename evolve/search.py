@@ -484,7 +484,7 @@ class Search:
         the way, draws over a budget are logged as skipped. None when the space is spent."""
         gen = state.window
         logged_gen = state.started // self.cfg.search.population
-        cache = {i.hash: i.arch for i in self.archive}
+        cache = {i.hash: i for i in self.archive}
         # candidates still training their first rung: a copy of one waits for nothing
         training = {h: t["cand"]["arch"] for h, t in state.tracks.items() if t["rung"] < 0}
         if self._proposals is None:  # the window's proposals (again, after a resume)
@@ -512,7 +512,7 @@ class Search:
         self,
         p: Proposal,
         rng: random.Random,
-        cache: dict[str, Architecture],
+        cache: dict[str, Individual],
         training: dict[str, str | Architecture],
     ) -> _Candidate:
         """The candidate of proposal ``p``: to train, cached (evaluated before), a duplicate
@@ -520,7 +520,7 @@ class Search:
         cx = count_complexity(p.arch)
         text = p.arch.to_json()
         h = architecture_hash(p.arch)
-        known = cache.get(h) or training.get(h)
+        known = cache[h].arch if h in cache else training.get(h)
         if isinstance(known, str):
             known = training[h] = Architecture.from_json(known)
         if known is not None and not same_architecture(p.arch, known):
@@ -530,7 +530,7 @@ class Search:
         c = _Candidate(p.arch, text, h, cx.macs, cx.params, rng.randrange(2**31), p)
         s = self.cfg.search
         if h in cache:
-            c.kind, c.result = "cached", self._record_of(h)
+            c.kind, c.result = "cached", cache[h].result
         elif h in training:
             c.kind = "duplicate"
         elif (s.max_macs is not None and c.macs > s.max_macs) or (
@@ -538,9 +538,6 @@ class Search:
         ):
             c.kind = "skipped"
         return c
-
-    def _record_of(self, h: str) -> dict[str, Any]:
-        return next(i.result for i in self.archive if i.hash == h)
 
     # -- running jobs ----------------------------------------------------------------------------
     def _start(self, job: dict[str, Any], running: dict, ready: list, replay: dict) -> None:

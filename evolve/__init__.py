@@ -1,4 +1,5 @@
-"""The search: strategies over accuracy x MACs, the loop, executors, the final step, tuning.
+"""The search: strategies over accuracy x MACs, the loop, executors, the final step, tuning,
+and generator studies (:mod:`evolve.study`) on the same engine.
 
 ``evolve`` builds on :mod:`genesis` (genomes, training, run folders) and :mod:`graphs`
 (variation). Strategies are registered parts (:mod:`evolve.strategies`); their DEAP toolboxes
@@ -32,6 +33,11 @@ _EXPORTS = {
     "SearchOutcome": "evolve.search",
     "SearchState": "evolve.search",
     "SearchSpace": "evolve.space",
+    "Setting": "evolve.study",
+    "StudyConfig": "evolve.study",
+    "StudyRunConfig": "evolve.study",
+    "run_study": "evolve.study",
+    "study_jobs": "evolve.study",
     "SpaceConfig": "evolve.space",
     "Strategy": "evolve.strategies",
     "get_strategy": "evolve.strategies",

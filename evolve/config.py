@@ -60,6 +60,7 @@ __all__ = [
     "EvolveConfig",
     "check_proxy_data",
     "load_config",
+    "run_base",
     "dump_config",
 ]
 
@@ -85,6 +86,9 @@ MAX_WORKERS_PER_CPU = 4
 
 #: Most parallel evaluations, forced or not.
 MAX_WORKERS = 1024
+
+#: How the final step's learning rate follows its batch size (``final.lr_scaling``).
+LR_SCALINGS = ("auto", "linear", "sqrt", "keep")
 
 #: Most rungs of a multi-fidelity schedule (``proxy.rungs``).
 MAX_RUNGS = 8
@@ -131,17 +135,20 @@ class SearchConfig:
     # trained to rung r costs proxy.rungs[r] of it); when set, it bounds the search instead of
     # budget_evals, so strategies, multi-fidelity or not, compare at equal compute
     budget: float | None = None
-    max_macs: float | None = None  # hard budget: candidates above it are never trained
-    max_params: int | None = None  # hard budget on parameters: larger is never trained
+    # hard budgets: a candidate above either is never trained (the defaults suit a 2-core CPU:
+    # the final step's cost grows with MACs; 100k parameters is the issue's "small network")
+    max_macs: float | None = 3e6
+    max_params: int | None = 100_000
     target_macs: float | None = None  # constrained: soft MnasNet target (acc * (macs/target)^w)
     penalty: float = -0.07  # constrained: the exponent w of the soft penalty
     sample_size: int = 3  # regularized: tournament size S
     crossover_prob: float = 0.3  # nsga2/constrained: share of offspring made by crossover
     diversity: str = "hypervolume"  # nsga2's second criterion: hypervolume (SMS-EMOA) | crowding
     ref_macs: float = 20e6  # hypervolume reference point: (accuracy 0, ref_macs MACs)
-    # wall-clock seconds of the search: no generation starts that would, at the mean pace of
-    # the generations so far, end past it (then the final step runs); None: no limit
-    seconds: float | None = None
+    # wall-clock seconds of the search: no job starts that would, at the pace of those so far,
+    # end past it (then the final step runs); None: no limit. The default leaves the 10-minute
+    # main job on 2 CPU cores its final step
+    seconds: float | None = 180.0
     seed: int = 0  # seeds everything the search draws
 
     #: Keys of earlier versions read under their new names (a run folder's old config.toml).
@@ -205,14 +212,14 @@ class ProxyConfig:
     """The short training that scores each candidate (on the validation split only)."""
 
     dataset: str = "fashion-mnist"  # name or folder (genesis.data.load_dataset)
-    subset: int | None = 4000  # training examples of the proxy; None for all
+    subset: int | None = 10_000  # training examples of the proxy; None for all
     val_size: int | None = 2000  # validation examples (cut from the training set)
     split_seed: int = 0  # seed of the validation cut
     epochs: float | None = 2.0  # proxy epochs; None: the architecture's own (tuning)
     # multi-fidelity: successive halving (ASHA). Cumulative epochs at each rung, e.g. [1, 3, 9]:
     # every candidate trains to the first; the best 1/eta of those done at a rung continue
     # (weights and optimizer state kept) to the next. Empty: one rung, at `epochs`
-    rungs: tuple[float, ...] = ()
+    rungs: tuple[float, ...] = (1.0, 3.0)
     eta: int = 3  # promotion rate: the top 1/eta of a rung goes on
     # examples cut from the end of the validation split: every evaluation is scored on them
     # too (holdout_accuracy), the search never looks (benchmarks score fronts on them)
@@ -221,6 +228,10 @@ class ProxyConfig:
     device: str | None = None  # default: cuda when present
     fitness: str = "train"  # "train", or "synthetic": a deterministic score without training
     synthetic_seconds: float = 0.0  # synthetic fitness: seconds each evaluation takes (for tests)
+
+    #: A key given without its partner sets the partner: ``epochs`` alone (a flag, a TOML
+    #: table, the config of a run made before rungs existed) means one rung at those epochs.
+    IMPLIES: ClassVar[dict[str, dict[str, Any]]] = {"epochs": {"rungs": ()}}
 
     def __post_init__(self) -> None:
         _positive("proxy", "subset", self.subset, allow_none=True)
@@ -272,12 +283,20 @@ class ProxyConfig:
 class FinalConfig:
     """Retraining of the chosen Pareto members on the full training set, scored on test."""
 
-    top_k: int = 2  # Pareto members retrained (spread along the front); 0 skips the final step
-    epochs: float | None = 1.0  # epochs of the final training; None: the architecture's own
-    batch_size: int | None = None  # batch of the final training; None: the architecture's own
+    # Pareto members retrained (spread along the front, the most accurate always among them); 0
+    # skips the final step. With fewer members than workers, the idle workers' cores go to them
+    top_k: int = 1
+    epochs: float | None = 8.0  # epochs of the final training; None: the architecture's own
+    # batch of the final training; None: the architecture's own (bench_final.py: on a CPU, 256
+    # trains as well per epoch as 128 and faster)
+    batch_size: int | None = 256
+    # how the learning rate follows a batch_size other than the architecture's: "linear" (lr x
+    # the batch ratio, Goyal et al. 2017), "sqrt" (x its square root, the rule for Adam-like
+    # optimizers), "auto" (linear for SGD, sqrt for AdamW) or "keep" (the lr unchanged)
+    lr_scaling: str = "auto"
     # wall-clock seconds of each final training: it ends (annealed, status ok) at whichever of
     # epochs and seconds comes first; None: epochs alone
-    seconds: float | None = None
+    seconds: float | None = 360.0
     seed: int = 0  # training seed of the final runs
     export_onnx: bool = True  # write an ONNX model of each retrained member
 
@@ -287,7 +306,31 @@ class FinalConfig:
         _positive("final", "epochs", self.epochs, integer=False, allow_none=True)
         _positive("final", "batch_size", self.batch_size, allow_none=True)
         _positive("final", "seconds", self.seconds, integer=False, allow_none=True)
+        if self.lr_scaling not in LR_SCALINGS:
+            raise GenesisError(
+                f"final lr_scaling must be one of {', '.join(LR_SCALINGS)}, got {self.lr_scaling!r}"
+            )
         check_types(self, "final")
+
+    def lr_factor(self, batch_size: int, optimizer: str = "sgd") -> float:
+        """What a member's learning rate is multiplied by when it trains at ``self.batch_size``
+        instead of its own ``batch_size`` with ``optimizer`` (1 when the batch is its own).
+
+        Examples
+        --------
+        >>> FinalConfig(batch_size=256, lr_scaling="sqrt").lr_factor(64)
+        2.0
+        >>> final = FinalConfig(batch_size=256, lr_scaling="auto")
+        >>> final.lr_factor(64, "sgd"), final.lr_factor(64, "adamw")
+        (4.0, 2.0)
+        """
+        if self.batch_size is None or self.lr_scaling == "keep":
+            return 1.0
+        ratio = self.batch_size / batch_size
+        rule = self.lr_scaling
+        if rule == "auto":
+            rule = "linear" if optimizer == "sgd" else "sqrt"
+        return ratio if rule == "linear" else math.sqrt(ratio)
 
 
 @dataclass(frozen=True)
@@ -295,7 +338,7 @@ class ExecutionConfig:
     """Where evaluations run."""
 
     executor: str = "local"  # local (process pool) | ray
-    workers: int = 1  # parallel evaluations
+    workers: int = 2  # parallel evaluations
     address: str | None = None  # ray: cluster address (default: start a local instance)
     workers_per_gpu: int = 2  # several workers may share one GPU (small networks leave it idle)
     # workers may exceed cpu_count() * MAX_WORKERS_PER_CPU (not MAX_WORKERS): a large cluster
@@ -353,9 +396,9 @@ class EvolveConfig:
         for name, values in sections.items():
             values = {k: v for k, v in values.items() if v is not None}
             if values:
-                changed[name] = _build(
-                    type(getattr(self, name)), name, {**asdict(getattr(self, name)), **values}
-                )
+                kind = type(getattr(self, name))
+                values = {**implied(kind, values), **values}
+                changed[name] = _build(kind, name, {**asdict(getattr(self, name)), **values})
         return replace(self, **changed)
 
     def to_toml(self) -> str:
@@ -367,19 +410,54 @@ class EvolveConfig:
         return {f.name: asdict(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "config") -> EvolveConfig:
-        """Build from tables (unknown tables or keys are errors)."""
+    def from_dict(
+        cls, data: dict[str, Any], source: str = "config", base: EvolveConfig | None = None
+    ) -> EvolveConfig:
+        """Build from tables (unknown tables or keys are errors); a key a table lacks takes
+        its value from ``base`` (default: the dataclasses' defaults, the main job's)."""
         known = {f.name: f.type for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise GenesisError(f"{source}: unknown table(s) {unknown}; known: {sorted(known)}")
+            hint = " (a study's config: use genesis study)" if "study" in unknown else ""
+            raise GenesisError(
+                f"{source}: unknown table(s) {unknown}; known: {sorted(known)}{hint}"
+            )
+        base = base if base is not None else cls()
         parts = {}
         for f in fields(cls):
             table = data.get(f.name, {})
             if not isinstance(table, dict):
                 raise GenesisError(f"{source}: [{f.name}] must be a table")
-            parts[f.name] = _build(type(getattr(cls(), f.name)), f"{source} [{f.name}]", table)
+            section = getattr(base, f.name)
+            values = {**asdict(section), **implied(type(section), table), **table}
+            parts[f.name] = _build(type(section), f"{source} [{f.name}]", values)
         return cls(**parts)
+
+
+def run_base() -> EvolveConfig:
+    """What a run folder's config takes for the keys it lacks.
+
+    A run writes every field of its config, so a key is missing only when the field was added
+    after the run was made; it takes the value that keeps that run doing what it did: one rung
+    (``proxy.rungs = []``), the architecture's own final batch and learning rate, no final time
+    limit, no compute budget, no held-out examples. (The other defaults changed with the main
+    job's on 2026-12-02, but an older run's config holds those fields.)
+    """
+    return EvolveConfig(
+        search=SearchConfig(seconds=None, max_macs=None, max_params=None),
+        proxy=ProxyConfig(subset=4000, rungs=()),
+        final=FinalConfig(top_k=2, epochs=1.0, batch_size=None, lr_scaling="keep", seconds=None),
+        execution=ExecutionConfig(workers=1),
+    )
+
+
+def implied(kind: type, given: dict[str, Any]) -> dict[str, Any]:
+    """The values that the keys of ``given`` imply for keys it lacks (``kind.IMPLIES``)."""
+    out: dict[str, Any] = {}
+    for key, implies in getattr(kind, "IMPLIES", {}).items():
+        if key in given:
+            out.update({k: v for k, v in implies.items() if k not in given})
+    return out
 
 
 def _build(kind: type, where: str, values: dict[str, Any]) -> Any:
@@ -407,9 +485,17 @@ def _build(kind: type, where: str, values: dict[str, Any]) -> Any:
 
 
 def load_config(
-    path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
-) -> EvolveConfig:
+    path: str | Path,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    kind: type | None = None,
+    base: Any = None,
+) -> Any:
     """Read a TOML config; raises :class:`GenesisError` naming the file for any problem.
+
+    ``kind`` is the config class whose ``from_dict`` builds it: :class:`EvolveConfig` (a
+    search, the default) or :class:`evolve.study.StudyRunConfig` (a study). ``base`` gives the
+    values of the keys the file lacks (a search's: default :class:`EvolveConfig`'s; a run
+    folder's own config: :func:`run_base`).
 
     ``overrides`` (section -> field -> value, None values ignored) replace the file's values
     before anything is checked: a run resumed with ``--workers 2`` on a machine with fewer CPUs
@@ -428,7 +514,9 @@ def load_config(
         if given and isinstance(data.get(section, {}), dict):
             data[section] = {**data.get(section, {}), **given}
     try:
-        return EvolveConfig.from_dict(data, source=str(path))
+        if base is not None:
+            return (kind or EvolveConfig).from_dict(data, source=str(path), base=base)
+        return (kind or EvolveConfig).from_dict(data, source=str(path))
     except GenesisError as exc:
         if str(path) in str(exc):
             raise
@@ -446,10 +534,13 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table (a study's settings)
+        items = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + items + "}"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def dump_config(cfg: EvolveConfig) -> str:
+def dump_config(cfg: Any) -> str:
     """TOML text that :func:`load_config` reads back to an equal config (None as "none")."""
     lines = []
     for table, values in cfg.to_dict().items():

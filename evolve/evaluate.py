@@ -150,7 +150,25 @@ def synthetic_record(
 
 
 def evaluate_task(task: dict[str, Any], device: str | None = None) -> dict[str, Any]:
-    """Evaluate one task; never raises for a bad candidate (the record's status says)."""
+    """Evaluate one task; never raises for a bad candidate (the record's status says).
+
+    A task with ``share`` > 1 (the final step, training fewer members than there are
+    workers) runs on the threads of that many workers: the idle workers' cores go to it.
+    """
+    share = task.get("share") or 1
+    if share <= 1:
+        return _evaluate(task, device)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads * share)
+    try:
+        return _evaluate(task, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _evaluate(task: dict[str, Any], device: str | None) -> dict[str, Any]:
     from genesis.train import Budget, train_architecture
 
     arch = Architecture.from_json(task["arch"])  # the one parse (and validation) of the task

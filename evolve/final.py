@@ -74,8 +74,10 @@ def run_final(
         onnx = folder.path / folder.final_ref(ind.hash, ".onnx") if fcfg.export_onnx else None
         text = ind.text or ind.arch.to_json()
         if fcfg.batch_size is not None:  # the final step's own batch (bench_final.py)
-            arch = ind.arch
-            text = replace(arch, train=replace(arch.train, batch_size=fcfg.batch_size)).to_json()
+            t = ind.arch.train
+            lr = min(10.0, t.lr * fcfg.lr_factor(t.batch_size, t.optimizer))
+            train = replace(t, batch_size=fcfg.batch_size, lr=round(lr, 6))
+            text = replace(ind.arch, train=train).to_json()
         task = make_task(
             text,
             fcfg.seed,
@@ -88,11 +90,17 @@ def run_final(
             onnx_path=str(onnx) if onnx else None,
         )
         todo.append((i, task))
+    for _, task in todo:  # fewer members than workers: the idle workers' cores go to them
+        task["share"] = max(1, executor.workers // len(todo))
     if todo:
         log(
             f"final: retraining {len(todo)} Pareto member(s) on the full training set "
             f"for {fcfg.epochs or 'their own'} epochs"
-            + (f" at batch {fcfg.batch_size}" if fcfg.batch_size else "")
+            + (
+                f" at batch {fcfg.batch_size} (learning rate scaled: {fcfg.lr_scaling})"
+                if fcfg.batch_size
+                else ""
+            )
             + ", then scoring them on the test set"
         )
 

@@ -26,7 +26,14 @@ from genesis import Architecture, GenesisError, TrainConfig
 if TYPE_CHECKING:  # evolve.config imports this module
     from evolve.config import EvolveConfig
 
-__all__ = ["BASE_ARCHITECTURE", "MAX_TUNE_VALUES", "TuneConfig", "HyperSpace", "tuning_config"]
+__all__ = [
+    "BASE_ARCHITECTURE",
+    "MAX_TUNE_VALUES",
+    "TuneConfig",
+    "HyperSpace",
+    "tune_base",
+    "tuning_config",
+]
 
 #: Most values one ``[tune]`` list may hold (the grid is their product; every combination is
 #: checked when the config is built).
@@ -127,6 +134,21 @@ class HyperSpace:
             weight_decay=log_uniform(c.weight_decay),
             label_smoothing=round(rng.uniform(min(c.label_smoothing), max(c.label_smoothing)), 4),
         )
+
+
+def tune_base() -> EvolveConfig:
+    """What a tuning run takes for what its flags and config leave out: the main job's
+    defaults less what suits a search of architectures on 2 CPU cores (no MAC or parameter cap:
+    the architecture is given; no time limit; every candidate trains its own epochs, one rung;
+    the best retrained at its own, tuned, batch size and learning rate, with no time limit).
+    """
+    from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
+
+    return EvolveConfig(
+        search=SearchConfig(seconds=None, max_macs=None, max_params=None),
+        proxy=ProxyConfig(rungs=()),
+        final=FinalConfig(batch_size=None, seconds=None),
+    )
 
 
 def tuning_config(

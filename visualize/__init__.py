@@ -21,6 +21,7 @@ from visualize.render import (
 )
 from visualize.report import write_report
 from visualize.runs import RunData, read_run
+from visualize.study import study_plots, write_study_outputs
 
 __all__ = [
     "FORMATS",
@@ -40,6 +41,8 @@ __all__ = [
     "render_architecture",
     "stats_plot",
     "strategy_means",
+    "study_plots",
     "summarize_run",
     "write_report",
+    "write_study_outputs",
 ]

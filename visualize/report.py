@@ -35,6 +35,7 @@ from genesis.runfolder import MAX_WEIGHTS_BYTES, RUN_FILES, atomic_write, read_b
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.render import architecture_graph, edge_weights
 from visualize.runs import RunData, number, read_run
+from visualize.study import is_study, study_plots, study_rows, summarize_settings, summary_lines
 
 __all__ = ["check_output", "write_report"]
 
@@ -146,6 +147,10 @@ def write_report(
     """
     run = read_run(run_dir)
     out = check_output(out if out else run.path / "report.html")
+    if is_study(run):
+        if baseline_dir:
+            raise GenesisError("--baseline compares searches; a study folder has no front")
+        return _write_study_report(run, out)
     baseline = read_run(baseline_dir) if baseline_dir else None
     parts: list[str] = []
     add = parts.append
@@ -262,18 +267,119 @@ def write_report(
             add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
 
     # -- settings --------------------------------------------------------------------------------
-    add("<h2>Settings</h2>")
-    if run.config:
-        for table, values in run.config.items():
-            add(f"<h3>[{_esc(table)}]</h3><table>")
-            for k, v in values.items():
-                add(
-                    f"<tr><th class='l'>{_esc(k)}</th><td class='l'><code>"
-                    f"{_esc(_short(v))}</code></td></tr>"
-                )
-            add("</table>")
-    else:
-        add("<p class='note'>config.toml is missing</p>")
+    add("<h2>Settings</h2>" + _settings_tables(run))
+    add(_CHECK + "</body></html>")
+    missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
+    if missing:
+        notes = "<br>".join(_esc(p) for p in dict.fromkeys(missing))
+        parts[notes_at] = f"<p class='note'>Not shown (could not be read):<br>{notes}</p>"
+    try:
+        atomic_write(out, "\n".join(parts).encode("utf-8", errors="replace"))
+    except OSError as exc:
+        raise GenesisError(f"cannot write report {str(out)!r}: {exc.strerror or exc}") from None
+    return out
+
+
+def _head(title: str) -> str:
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_esc(title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{_esc(title)}</h1>"
+    )
+
+
+def _settings_tables(run: RunData) -> str:
+    if not run.config:
+        return "<p class='note'>config.toml is missing</p>"
+    parts = []
+    for table, values in run.config.items():
+        parts.append(f"<h3>[{_esc(table)}]</h3><table>")
+        for k, v in values.items():
+            parts.append(
+                f"<tr><th class='l'>{_esc(k)}</th><td class='l'><code>"
+                f"{_esc(_short(v))}</code></td></tr>"
+            )
+        parts.append("</table>")
+    return "".join(parts)
+
+
+def _write_study_report(run: RunData, out: Path) -> Path:
+    """The report of a study folder: the summary in words, the per-setting table, the figures,
+    one drawing per setting and every network's row. Nothing but ``out`` is written (the
+    figures are drawn in a temporary folder and embedded)."""
+    rows = study_rows(run)
+    summaries = summarize_settings(rows)
+    splits = {r["split"] for r in rows if r["split"]}
+    split = splits.pop() if len(splits) == 1 else ""
+    parts = [_head(f"genesis study {run.path.name}")]
+    add = parts.append
+    add(
+        f"<p class='small'>status <b>{_esc(run.status)}</b> · {len(rows)} networks · report "
+        f"written {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"
+    )
+    if run.status != "finished":
+        add("<p class='note'>This study has not finished: the report shows what exists.</p>")
+    notes_at = len(parts)
+    add("")
+    add("<h2>Summary</h2><pre>" + _esc("\n".join(summary_lines(summaries, split))) + "</pre>")
+    add(
+        "<table><tr><th class='l'>setting</th><th>n</th><th>failed</th><th>MACs</th>"
+        "<th>mean</th><th>std</th><th>95% interval</th><th>std graphs</th><th>std seeds</th>"
+        "<th>vs best</th><th>p (Welch)</th></tr>"
+    )
+    for sm in summaries:
+        interval = f"{_fmt(sm.ci_low)} – {_fmt(sm.ci_high)}" if sm.ci_low is not None else "–"
+        add(
+            f"<tr><td class='l'>{_esc(sm.label)}</td><td>{sm.n}</td><td>{sm.failed}</td>"
+            f"<td>{_si(sm.macs)}</td><td>{_fmt(sm.mean)}</td><td>{_fmt(sm.std)}</td>"
+            f"<td>{interval}</td><td>{_fmt(sm.std_graphs)}</td><td>{_fmt(sm.std_train)}</td>"
+            f"<td>{_fmt(sm.diff)}</td>"
+            f"<td>{'–' if sm.p_value is None else f'{sm.p_value:.3g}'}</td></tr>"
+        )
+    add(
+        "</table><p class='small'>Accuracy is on the "
+        f"{_esc({'val': 'validation', 'test': 'test'}.get(split, 'recorded'))} split; a study "
+        "reads the test split only with --final. MACs are genesis info's count "
+        "(multiply-adds of convolutions and linear layers; FLOPs = 2 x MACs).</p>"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = study_plots(rows, summaries, tmp)
+        for key, title in (
+            ("bars", "Accuracy per setting (mean ± std over its networks)"),
+            ("macs", "Accuracy against MACs"),
+            ("stats", "Accuracy against graph statistics (Spearman's rho)"),
+            ("heatmap", "Accuracy over clustering x average path length"),
+        ):
+            add(f"<h2>{title}</h2>")
+            add(_png(figures.get(key)))
+    add("<h2>One graph per setting</h2>")
+    first: dict[int, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: (r["setting_index"], r["graph_seed"], r["train_seed"])):
+        first.setdefault(r["setting_index"], r)
+    for r in first.values():
+        arch = run.architecture(r["hash"])
+        add(f"<h3>{_esc(r['setting'])} · graph seed {r['graph_seed']} · {_esc(r['widths'])}</h3>")
+        if arch is None:
+            add("<p class='note'>its architecture could not be read</p>")
+            continue
+        try:
+            add(f"<div class='arch'>{_svg(architecture_graph(arch))}</div>")
+        except Exception as exc:  # graphviz missing or failing: say so, keep the report
+            add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
+    add(
+        "<h2>Networks</h2><table><tr><th class='l'>setting</th><th>graph</th><th>seed</th>"
+        "<th>MACs</th><th>params</th><th>edges</th><th>clustering</th><th>path length</th>"
+        "<th>accuracy</th><th class='l'>status</th><th>JSON</th></tr>"
+    )
+    for r in rows:
+        ref = f"architectures/{r['hash']}.json"
+        add(
+            f"<tr><td class='l'>{_esc(r['setting'])}</td><td>{r['graph_seed']}</td>"
+            f"<td>{r['train_seed']}</td><td>{_si(r['macs'])}</td><td>{_si(r['params'])}</td>"
+            f"<td>{_fmt(r['edges'], 1)}</td><td>{_fmt(r['clustering'], 3)}</td>"
+            f"<td>{_fmt(r['avg_path_length'], 2)}</td><td>{_fmt(r['accuracy'])}</td>"
+            f"<td class='l'>{_esc(r['status'])}</td><td>{_link(run, ref, 'json')}</td></tr>"
+        )
+    add("</table><h2>Settings</h2>" + _settings_tables(run))
     add(_CHECK + "</body></html>")
     missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
     if missing:

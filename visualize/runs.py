@@ -341,8 +341,9 @@ def read_run(path: str | os.PathLike) -> RunData:
     else:
         p.append("evaluations.jsonl not written yet")
     run.logbook = _read_logbook(folder, p)
-    raw = folder.read_json(folder.pareto_path.name, [], p)
-    run.pareto = _clean_records(raw, "pareto.json", _NUMBERS, p)
+    if not isinstance(run.config.get("study"), dict):  # a study has no front
+        raw = folder.read_json(folder.pareto_path.name, [], p)
+        run.pareto = _clean_records(raw, "pareto.json", _NUMBERS, p)
     if os.path.lexists(folder.final_path):
         raw = folder.read_json(folder.final_path.name, [], p)
         run.final = _clean_records(raw, "final.json", _FINAL_NUMBERS, p)

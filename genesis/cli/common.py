@@ -53,9 +53,9 @@ ENGINE_FLAGS: dict[str, dict[str, str]] = {
 def add_engine_flags(p: argparse.ArgumentParser) -> None:
     """Flags of the evaluation engine that ``evolve`` and ``tune`` share (see ENGINE_FLAGS)."""
     p.add_argument("--dataset", help="dataset of every training (fashion-mnist)")
-    p.add_argument("--subset", type=int, help="training examples of each evaluation (4000)")
+    p.add_argument("--subset", type=int, help="training examples of each evaluation (10000)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
-    p.add_argument("--workers", type=int, help="parallel evaluations (1)")
+    p.add_argument("--workers", type=int, help="parallel evaluations (2)")
     p.add_argument(
         "--force-workers",
         action="store_const",
@@ -77,19 +77,21 @@ SECTIONS = ("search", "space", "proxy", "final", "execution", "tune")
 
 
 def config_overrides(
-    args: argparse.Namespace, *maps: dict[str, dict[str, str]]
+    args: argparse.Namespace,
+    *maps: dict[str, dict[str, str]],
+    sections: tuple[str, ...] = SECTIONS,
 ) -> dict[str, dict[str, Any]]:
     """Section -> field -> flag value (None: not given), from maps of section -> field -> flag.
 
-    The sections come in :data:`SECTIONS` order, so a bad value in an earlier section is the
-    one reported, whichever map named it.
+    The sections come in the order of ``sections`` (:data:`SECTIONS`, a search config's, by
+    default), so a bad value in an earlier section is the one reported, whichever map named it.
     """
-    sections: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for mapping in maps:
         for section, fields in mapping.items():
-            values = sections.setdefault(section, {})
+            values = found.setdefault(section, {})
             values.update({name: getattr(args, attr) for name, attr in fields.items()})
-    return {name: sections[name] for name in SECTIONS if name in sections}
+    return {name: found[name] for name in sections if name in found}
 
 
 def refuse_run_outputs(args: argparse.Namespace, *names: str) -> None:

@@ -72,6 +72,24 @@ def _rungs(text: str) -> tuple[float, ...]:
         ) from None
 
 
+def _or_none(kind: type):
+    """A flag's type: a ``kind`` value, or ``none`` to lift the default (a cap, a limit)."""
+
+    def parse(text: str):
+        if text.strip().lower() == "none":
+            from evolve.config import NONE
+
+            return NONE  # the config reads it as None, as a TOML file's "none"
+        try:
+            return kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"must be {what} or none, got {text!r}") from None
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def _strategy(text: str) -> str:
     """An architecture strategy's name (the registry is read only when the flag is given)."""
     from evolve.strategies import strategy_names
@@ -90,13 +108,13 @@ def _resume(path: str, execution: dict[str, Any], refusal: str | None, *, tuning
     folder, ``evolve`` after (so each keeps its message order). A damaged checkpoint or log
     fails here, before anything is written.
     """
-    from evolve.config import load_config
+    from evolve.config import load_config, run_base
     from genesis.runfolder import RunFolder
 
     if tuning and refusal:
         raise GenesisError(refusal)
     folder = RunFolder(path)
-    cfg = load_config(folder.check(), overrides={"execution": execution})
+    cfg = load_config(folder.check(), overrides={"execution": execution}, base=run_base())
     if refusal:
         raise GenesisError(refusal)
     cfg = cfg.with_overrides(execution=execution)
@@ -158,9 +176,9 @@ def add_tune(sub: argparse._SubParsersAction) -> None:
 def cmd_tune(args: argparse.Namespace) -> int:
     """``genesis tune``: grid or random search of one architecture's hyperparameters."""
     refuse_run_outputs(args, "output")
-    from evolve.config import EvolveConfig, check_proxy_data, load_config
+    from evolve.config import check_proxy_data, load_config
     from evolve.runner import run_search
-    from evolve.tune import tuning_config
+    from evolve.tune import tune_base, tuning_config
     from genesis.runfolder import RunFolder
 
     overrides = config_overrides(args, TUNE_FLAGS, ENGINE_FLAGS)
@@ -178,7 +196,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         if not args.file:
             raise GenesisError("tune needs an architecture FILE (or --resume DIR)")
         arch = load_architecture(args.file)
-        cfg = load_config(args.config) if args.config else EvolveConfig()
+        base = tune_base()
+        cfg = load_config(args.config, base=base) if args.config else base
         cfg = cfg.with_overrides(**overrides)
         # Final epochs: the flag, else the config file's, else the architecture's own (None).
         final_epochs = args.final_epochs
@@ -243,24 +262,37 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
         help="compute budget: epoch-equivalents of the proxy's training subset, every rung "
         "counted (instead of --budget-evals; strategies compare at equal compute)",
     )
-    ev.add_argument("--max-macs", type=float, help="hard MAC budget: larger is never trained")
-    ev.add_argument("--max-params", type=int, help="hard parameter budget: larger is never trained")
+    ev.add_argument(
+        "--max-macs",
+        type=_or_none(float),
+        help="hard MAC budget: larger is never trained (3e6; none: no cap)",
+    )
+    ev.add_argument(
+        "--max-params",
+        type=_or_none(int),
+        help="hard parameter budget: larger is never trained (100000; none: no cap)",
+    )
     ev.add_argument(
         "--search-seconds",
         "--time-budget",  # its name before 0.2
         dest="search_seconds",
-        type=float,
+        type=_or_none(float),
         metavar="SECONDS",
-        help="wall-clock seconds of the search; then the final step runs (no limit)",
+        help="wall-clock seconds of the search; then the final step runs (180; none: no limit)",
     )
     ev.add_argument("--target-macs", type=float, help="constrained: soft MnasNet MAC target")
     ev.add_argument("--seed", type=int, help="search seed (0)")
-    ev.add_argument("--proxy-epochs", type=float, help="epochs of the proxy training (2)")
+    ev.add_argument(
+        "--proxy-epochs",
+        type=float,
+        help="one rung: every candidate trains for these epochs (instead of --rungs)",
+    )
     ev.add_argument(
         "--rungs",
         type=_rungs,
         metavar="E1,E2,...",
-        help="successive halving: cumulative proxy epochs at each rung, e.g. 1,3 (none: one rung)",
+        help="successive halving: cumulative proxy epochs at each rung (1,3; none: one rung "
+        "at --proxy-epochs, 2)",
     )
     ev.add_argument("--eta", type=int, help="successive halving: the top 1/eta goes on (3)")
     ev.add_argument(
@@ -270,15 +302,19 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
         help="validation examples held out from the search, scored on every evaluation (0)",
     )
     add_engine_flags(ev)
-    ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (2)")
-    ev.add_argument("--final-epochs", type=float, help="epochs of the final training (1)")
+    ev.add_argument("--final-top-k", type=int, help="Pareto members retrained at the end (1)")
+    ev.add_argument("--final-epochs", type=float, help="epochs of the final training (8)")
     ev.add_argument(
-        "--final-batch", type=int, help="batch of the final training (the architecture's own)"
+        "--final-batch",
+        type=_or_none(int),
+        help="batch of the final training, the learning rate scaled with it (SGD: linearly, "
+        "AdamW: by the square root) (256; none: the architecture's own batch and rate)",
     )
     ev.add_argument(
         "--final-seconds",
-        type=float,
-        help="wall-clock seconds of each final training, if it ends before its epochs (no limit)",
+        type=_or_none(float),
+        help="wall-clock seconds of each final training, if it ends before its epochs (360; "
+        "none: no limit)",
     )
     where = ev.add_mutually_exclusive_group()
     where.add_argument(

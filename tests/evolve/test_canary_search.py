@@ -42,6 +42,7 @@ FLAGS = [
     "--proxy-epochs", "3",
     "--final-top-k", "1",
     "--final-epochs", "2",
+    "--final-batch", "none",  # the canary's 2 epochs are a few steps at the default 256
     "--workers", "2",
     "--device", "cpu",
 ]  # fmt: skip

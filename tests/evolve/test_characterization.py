@@ -34,12 +34,27 @@ CASES = {
 }
 
 
+#: The search as it was pinned: one rung, no caps, no clock (the main job's defaults, rungs
+#: 1,3 under 3e6 MACs and 100k parameters in 180 s, are a different search).
+PINNED = [
+    "--rungs",
+    "none",
+    "--max-macs",
+    "none",
+    "--max-params",
+    "none",
+    "--search-seconds",
+    "none",
+]
+
+
 def observe(strategy: str, out: Path) -> dict:
     """Run one strategy's search into ``out``; what it evaluated and the front it found."""
     argv = [
         "evolve",
         "--strategy",
         strategy,
+        *PINNED,
         *CASES[strategy],
         "--population",
         "8",

@@ -21,14 +21,14 @@ def _call(argv):
 
 def test_a_synthetic_search_writes_the_whole_run_folder(tmp_path, capsys):
     run = tmp_path / "run"
-    argv = ["evolve", "--fitness", "synthetic", "--out", run]
+    argv = ["evolve", "--fitness", "synthetic", "--out", run, "--rungs", "none"]
     code = _call([*argv, "--population", "4", "--generations", "1", "--final-top-k", "1"])
     out, err = capsys.readouterr()
     assert code == 0, err
 
     expected = EvolveConfig(
         search=SearchConfig(population=4, generations=1),
-        proxy=ProxyConfig(fitness="synthetic"),
+        proxy=ProxyConfig(fitness="synthetic", rungs=()),
         final=FinalConfig(top_k=1),
     )
     assert load_config(run / "config.toml") == expected
@@ -78,7 +78,11 @@ def test_a_synthetic_search_writes_the_whole_run_folder(tmp_path, capsys):
         (["--population", "1"], "population must be at least 2, got 1"),
         (["--population", "four"], "invalid int value: 'four'"),
         (["--strategy", "greedy"], "invalid choice: 'greedy'"),
-        (["--strategy", "constrained"], "strategy constrained needs max_macs"),
+        (
+            ["--strategy", "constrained", "--max-macs", "none"],
+            "strategy constrained needs max_macs",
+        ),
+        (["--max-macs", "lots"], "--max-macs: must be a number or none, got 'lots'"),
         (["--workers", "0"], "execution workers must be a positive integer, got 0"),
         (["--executor", "dask"], "invalid choice: 'dask'"),
         (["--final-top-k", "-1"], "final top_k must be an integer >= 0, got -1"),

@@ -183,7 +183,11 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (SearchConfig, {"crossover_prob": 1.5}, r"crossover_prob must be in \[0, 1\], got 1.5"),
         (SearchConfig, {"diversity": "age"}, "diversity must be one of hypervolume, crowding"),
         (SpaceConfig, {"train_init": "zero"}, "train_init must be one of preset, sample"),
-        (SearchConfig, {"strategy": "constrained"}, "constrained needs max_macs .* or target_macs"),
+        (
+            SearchConfig,
+            {"strategy": "constrained", "max_macs": None},
+            "constrained needs max_macs .* or target_macs",
+        ),
         (SearchConfig, {"seed": "0"}, "seed must be an integer, got '0'"),
         (ProxyConfig, {"subset": 0}, "proxy subset must be a positive integer, got 0"),
         (ProxyConfig, {"val_size": -1}, "proxy val_size must be a positive integer, got -1"),

@@ -27,7 +27,14 @@ from runfiles import read_log as _log
 from runfiles import run_search as _search
 from runfiles import trained as _trained
 
-from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig, load_config
+from evolve.config import (
+    EvolveConfig,
+    ExecutionConfig,
+    FinalConfig,
+    ProxyConfig,
+    SearchConfig,
+    load_config,
+)
 from evolve.controller import Controller
 from evolve.evaluate import evaluate_task
 from evolve.executors import InlineExecutor
@@ -277,11 +284,14 @@ def _cfg(seed: int = 2) -> EvolveConfig:
             budget_evals=BUDGET,
             max_macs=MAX_MACS,
             target_macs=TARGET,
+            max_params=None,
+            seconds=None,
             seed=seed,
         ),
         space=SPACE,
-        proxy=ProxyConfig(fitness="synthetic"),
+        proxy=ProxyConfig(fitness="synthetic", rungs=()),
         final=FinalConfig(top_k=1),
+        execution=ExecutionConfig(workers=1),
     )
 
 
@@ -397,6 +407,8 @@ population = 4
 budget_evals = 12
 max_macs = {MAX_MACS}
 target_macs = {TARGET}
+max_params = "none"
+seconds = "none"
 seed = 5
 [space]
 families = ["er", "ws", "ba"]
@@ -407,6 +419,7 @@ ops = ["conv_3x3", "sep_conv_3x3", "max_pool_3x3"]
 [proxy]
 fitness = "synthetic"
 synthetic_seconds = 0.2
+rungs = []
 [final]
 top_k = 1
 [execution]

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
+from evolve.config import EvolveConfig, ExecutionConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task, make_task, synthetic_record
 from evolve.executors import LocalExecutor, failure_record, make_executor
 from evolve.search import Search
@@ -108,10 +108,13 @@ def test_unknown_executor_is_refused():
 
 # -- the same search on every executor -------------------------------------------------------------
 CFG = EvolveConfig(
-    search=SearchConfig(population=4, generations=1, seed=5),
+    search=SearchConfig(
+        population=4, generations=1, seed=5, max_macs=None, max_params=None, seconds=None
+    ),
     space=SpaceConfig(nodes=(3, 5), channels=(4, 8)),
-    proxy=ProxyConfig(fitness="synthetic"),
+    proxy=ProxyConfig(fitness="synthetic", rungs=()),
     final=FinalConfig(top_k=2),
+    execution=ExecutionConfig(workers=1),
 )
 
 

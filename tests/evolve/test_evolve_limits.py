@@ -129,7 +129,7 @@ def test_resume_on_a_smaller_machine_takes_the_new_workers(tmp_path, capsys):
     argv = ["evolve", "--fitness", "synthetic", "--population", "2", "--generations", "0"]
     assert main([*argv, "--final-top-k", "0", "--out", str(out)]) == 0
     cfg = out / "config.toml"
-    cfg.write_text(cfg.read_text().replace("workers = 1\n", "workers = 1000000\n"))
+    cfg.write_text(cfg.read_text().replace("workers = 2\n", "workers = 1000000\n"))
     capsys.readouterr()
     assert main(["evolve", "--resume", str(out)]) == 2  # the file's workers are past the cap
     assert "MAX_WORKERS" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 from runfiles import assert_same_run, read_log, run_search
 
-from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
+from evolve.config import EvolveConfig, ExecutionConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task
 from evolve.executors import InlineExecutor as Inline
 from evolve.executors import RayExecutor
@@ -57,9 +57,12 @@ def test_cli_evolve_on_ray_equals_the_local_pool(tmp_path):
 
 def _cfg() -> EvolveConfig:
     return EvolveConfig(
-        search=SearchConfig(population=4, generations=2, seed=5),
-        proxy=ProxyConfig(fitness="synthetic"),
+        search=SearchConfig(
+            population=4, generations=2, seed=5, max_macs=None, max_params=None, seconds=None
+        ),
+        proxy=ProxyConfig(fitness="synthetic", rungs=()),
         final=FinalConfig(top_k=2),
+        execution=ExecutionConfig(workers=1),
     )
 
 

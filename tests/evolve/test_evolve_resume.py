@@ -30,10 +30,13 @@ CONFIG = """\
 population = 6
 generations = 2
 max_macs = 2000000.0
+max_params = "none"
+seconds = "none"
 seed = 10  # every kind of log line: trained, skipped, cached
 [proxy]
 fitness = "synthetic"
 synthetic_seconds = 0.2
+rungs = []
 [final]
 top_k = 3
 [execution]

@@ -19,7 +19,7 @@ from runfiles import logbook as _logbook
 from runfiles import read_log as _log
 from runfiles import run_search as _search
 
-from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
+from evolve.config import EvolveConfig, ExecutionConfig, FinalConfig, ProxyConfig, SearchConfig
 from evolve.evaluate import evaluate_task
 from evolve.executors import Executor, LocalExecutor, failure_record
 from evolve.executors import InlineExecutor as Inline
@@ -55,14 +55,17 @@ def _cfg(strategy: str = "nsga2", **search) -> EvolveConfig:
         generations=2,
         budget_evals=BUDGET,
         max_macs=MAX_MACS,
+        max_params=None,
+        seconds=None,
         seed=4,  # every strategy's front has 2 members or more: the final step retrains 2
     )
     values.update(search)
     return EvolveConfig(
         search=SearchConfig(**values),
         space=SMALL,
-        proxy=ProxyConfig(fitness="synthetic"),
+        proxy=ProxyConfig(fitness="synthetic", rungs=()),
         final=FinalConfig(top_k=2),
+        execution=ExecutionConfig(workers=1),  # steady-state windows of one child
     )
 
 

@@ -14,10 +14,19 @@ from genesis.runfolder import RunFolder
 
 def _make_run(path, strategy="nsga2", seed=0, top_k=2, **search):
     """A finished run in ``path`` (4 x 3 evaluations unless ``search`` says otherwise)."""
+    pinned = {"max_macs": "none", "max_params": "none", "seconds": "none"}  # no caps, no clock
     cfg = EvolveConfig().with_overrides(
-        search={"strategy": strategy, "population": 4, "generations": 2, "seed": seed, **search},
-        proxy={"fitness": "synthetic"},
+        search={
+            "strategy": strategy,
+            "population": 4,
+            "generations": 2,
+            "seed": seed,
+            **pinned,
+            **search,
+        },
+        proxy={"fitness": "synthetic", "rungs": ()},
         final={"top_k": top_k},
+        execution={"workers": 1},
     )
     folder = RunFolder(path)
     folder.create(cfg)

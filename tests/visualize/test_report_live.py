@@ -31,11 +31,17 @@ CONFIG = """\
 population = 4
 generations = 5
 seed = 2
+max_macs = "none"
+max_params = "none"
+seconds = "none"
 [proxy]
 fitness = "synthetic"
 synthetic_seconds = 0.4
+rungs = []
 [final]
 top_k = 2
+[execution]
+workers = 1
 """
 
 

@@ -1,0 +1,273 @@
+"""``genesis study``: trade-off studies of graph generators (``generators``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from genesis.cli.common import ENGINE_FLAGS, add_engine_flags, config_overrides
+from graphs import GenesisError
+
+__all__ = ["STUDY_FLAGS", "add_study", "cmd_study_generators", "parse_setting"]
+
+#: Config section -> field -> flag attribute, of the flags ``study generators`` adds.
+STUDY_FLAGS: dict[str, dict[str, str]] = {
+    "study": {
+        "graph_seeds": "graph_seeds",
+        "train_seeds": "train_seeds",
+        "match_macs": "match_macs",
+        "preset": "preset",
+        "channels": "channels",
+        "batch_size": "batch_size",
+        "max_macs": "max_macs",
+        "max_params": "max_params",
+        "final": "final",
+        "seed": "seed",
+    },
+    "proxy": {"epochs": "epochs"},
+}
+
+
+def parse_setting(text: str) -> dict[str, Any]:
+    """``FAMILY:KEY=VALUE,...`` of ``--setting`` (``er:p=0.2``, ``ws:k=4,p=0.75``,
+    ``nx:random_regular_graph:d=3``) as a setting's table; values read as JSON numbers where
+    they parse."""
+    family, params = text, ""
+    head, sep, tail = text.rpartition(":")
+    if sep and "=" in tail:
+        family, params = head, tail
+    if not family:
+        raise argparse.ArgumentTypeError(f"--setting needs FAMILY[:KEY=VALUE,...], got {text!r}")
+    values: dict[str, Any] = {}
+    for part in filter(None, params.split(",")):
+        key, eq, raw = part.partition("=")
+        if not eq or not key.isidentifier():
+            raise argparse.ArgumentTypeError(
+                f"--setting parameters must be KEY=VALUE, got {part!r} in {text!r}"
+            )
+        try:
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
+    return {"family": family, "params": values}
+
+
+def _macs(text: str) -> float | None:
+    """A MAC target, or ``none`` (the preset's widths, unmatched)."""
+    if text.strip().lower() == "none":
+        return 0.0  # stands for "unmatched"; see cmd_study_generators
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--match-macs must be a number or none, got {text!r}"
+        ) from None
+
+
+def add_study(sub: argparse._SubParsersAction) -> None:
+    """Register ``genesis study`` and its sub-commands."""
+    from genesis.cli.common import OneLineParser
+
+    st = sub.add_parser(
+        "study",
+        help="trade-off studies of graph generators (RandWire's protocol)",
+        description="Studies of wiring patterns at matched MACs: every setting's networks "
+        "trained alike, mean ± std over graph instances, significance against the best.",
+    )
+    kinds = st.add_subparsers(dest="study_command", required=True, parser_class=OneLineParser)
+    gen = kinds.add_parser(
+        "generators",
+        help="compare graph generators (families and parameters) at matched MACs",
+        description="Train every setting (a graph family with its parameters) on several graph "
+        "instances, each network's widths matched to --match-macs, all with the same recipe. "
+        "Writes study.csv (one row per network, with its graph statistics), summary.csv and "
+        "summary.txt (mean, std, 95%% interval and Welch's t-test against the best setting) into "
+        "the run folder. The test split is read only with --final.",
+    )
+    gen.add_argument(
+        "--config", metavar="FILE.toml", help="a study config ([study], [proxy], [execution])"
+    )
+    gen.add_argument(
+        "--grid",
+        choices=("default", "paper"),
+        help="the settings: default (ER, BA, WS at two parameters each) or paper (RandWire's "
+        "Figure 3: ER(0.1-0.9), BA(1-8), WS(2-8, 0-1), N=32)",
+    )
+    gen.add_argument(
+        "--setting",
+        action="append",
+        type=parse_setting,
+        metavar="FAMILY:KEY=VALUE,...",
+        help="a setting, e.g. ws:k=4,p=0.75 (repeat for several; replaces the grid)",
+    )
+    gen.add_argument("--nodes", type=int, help="compute nodes per stage of every setting (8)")
+    gen.add_argument("--op", help="op of every node of every setting (sep_conv_3x3)")
+    gen.add_argument("--graph-seeds", type=int, metavar="K", help="graph instances per setting (3)")
+    gen.add_argument(
+        "--train-seeds", type=int, metavar="R", help="trainings per instance, other seeds (1)"
+    )
+    gen.add_argument(
+        "--match-macs",
+        type=_macs,
+        metavar="M",
+        help="match every network's MACs to M within ±2%% by its widths (1e6; none: the "
+        "preset's widths)",
+    )
+    gen.add_argument("--preset", help="macro layout and recipe of every network (fashion-mnist)")
+    gen.add_argument("--channels", type=int, help="base width C before matching (the preset's)")
+    gen.add_argument("--batch-size", type=int, help="batch of every training (the preset's)")
+    gen.add_argument("--epochs", type=float, help="epochs of every training (5)")
+    gen.add_argument("--max-macs", type=float, help="hard cap: a network above it is not trained")
+    gen.add_argument("--max-params", type=int, help="hard cap on parameters")
+    gen.add_argument(
+        "--final",
+        action="store_const",
+        const=True,
+        default=None,
+        help="train on the whole training set and score on the official test split",
+    )
+    gen.add_argument("--seed", type=int, help="first graph seed and training seed (0)")
+    add_engine_flags(gen)
+    gen.add_argument(
+        "--no-weights",
+        action="store_true",
+        help="do not keep each network's weights (weights/<key>.pt, for genesis study damage)",
+    )
+    where = gen.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="new run folder (default: runs/study-<time>)")
+    where.add_argument("--resume", metavar="DIR", help="continue the study in DIR")
+    gen.set_defaults(func=cmd_study_generators)
+
+
+def _settings(cfg, args: argparse.Namespace):
+    """The settings the flags ask for: --setting, else --grid, else the config's; --nodes and
+    --op applied to each (labels redrawn)."""
+    from dataclasses import replace
+
+    from evolve.study import GRIDS, Setting
+
+    if args.setting:
+        settings = [Setting(**s) for s in args.setting]
+    elif args.grid:
+        settings = list(GRIDS[args.grid])
+    else:
+        settings = list(cfg.study.settings)
+    if args.nodes is not None or args.op is not None:
+        settings = [
+            Setting(
+                s.family,
+                s.params,
+                args.nodes if args.nodes is not None else s.nodes,
+                args.op if args.op is not None else s.op,
+            )
+            for s in settings
+        ]
+    return replace(cfg, study=replace(cfg.study, settings=tuple(settings)))
+
+
+def cmd_study_generators(args: argparse.Namespace) -> int:
+    """``genesis study generators``: run or resume a generator study, then its tables."""
+    from dataclasses import replace
+
+    from evolve.config import check_proxy_data, load_config
+    from evolve.executors import make_executor
+    from evolve.study import StudyRunConfig, run_study
+    from genesis.cli.search import _fresh_run_dir
+    from genesis.runfolder import RunFolder
+    from visualize.study import write_study_outputs
+
+    overrides = config_overrides(
+        args, STUDY_FLAGS, ENGINE_FLAGS, sections=("study", "proxy", "execution")
+    )
+    match = overrides["study"].pop("match_macs")
+    if args.resume:
+        given = sorted(
+            f"{t}.{k}"
+            for t, v in overrides.items()
+            if t != "execution"
+            for k, x in v.items()
+            if x is not None
+        )
+        if (
+            given
+            or match is not None
+            or args.config
+            or args.setting
+            or args.grid
+            or args.nodes
+            or args.op
+        ):
+            raise GenesisError(
+                "--resume continues with the study's own config.toml; give only the folder "
+                "(and execution flags)"
+            )
+        folder = RunFolder(args.resume)
+        cfg = load_config(
+            folder.check(), {"execution": overrides["execution"]}, kind=StudyRunConfig
+        )
+    else:
+        cfg = load_config(args.config, kind=StudyRunConfig) if args.config else StudyRunConfig()
+        cfg = cfg.with_overrides(**overrides)
+        if match is not None:
+            cfg = replace(cfg, study=replace(cfg.study, match_macs=match or None))
+        cfg = _settings(cfg, args)
+        # the rules of each field again, on the final values (the settings and the match)
+        cfg = StudyRunConfig(study=replace(cfg.study), proxy=cfg.proxy, execution=cfg.execution)
+        _check_data(cfg, check_proxy_data)
+        folder = RunFolder(args.out or _fresh_run_dir("study"))
+        folder.check_new()
+    from evolve.study import study_jobs
+
+    jobs = study_jobs(cfg)  # widths matched and caps checked before anything is written
+    with folder.locked(create=not args.resume):
+        if not args.resume:
+            folder.create(cfg)
+        print(
+            f"study: {len(cfg.study.settings)} settings x {cfg.study.graph_seeds} graph seeds x "
+            f"{cfg.study.train_seeds} train seeds = {len(jobs)} trainings"
+            + (
+                f", MACs matched to {cfg.study.match_macs:g} (±{cfg.study.tolerance:.0%})"
+                if cfg.study.match_macs
+                else ""
+            )
+            + f", {cfg.proxy.epochs:g} epochs on "
+            + (
+                "the whole training set, scored on the test split"
+                if cfg.study.final
+                else f"{cfg.proxy.subset or 'all'} examples, scored on validation"
+            )
+        )
+        ex = cfg.execution
+        try:
+            with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
+                entries = run_study(
+                    cfg, folder, executor, log=_progress, weights=not args.no_weights
+                )
+        except BaseException as exc:
+            import contextlib
+
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            with contextlib.suppress(Exception):
+                folder.write_state(status, error=" ".join(f"{type(exc).__name__}: {exc}".split()))
+            raise
+        trained = sum(1 for e in entries if e["kind"] == "train")
+        folder.write_state("finished", trained=trained, networks=len(jobs))
+        tables = write_study_outputs(folder.path)
+    print("\n".join(tables["lines"]))
+    print(f"wrote {folder.path / 'study.csv'}, summary.csv and summary.txt")
+    return 0
+
+
+def _progress(line: str) -> None:
+    """A progress line, on stderr as the search's are (stdout keeps the summary)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _check_data(cfg, check_proxy_data) -> None:
+    """The dataset fits the preset's input (as ``evolve`` checks it)."""
+    from evolve.config import EvolveConfig
+    from evolve.space import SpaceConfig
+
+    check_proxy_data(EvolveConfig(proxy=cfg.proxy, space=SpaceConfig(preset=cfg.study.preset)))

@@ -1,0 +1,575 @@
+"""The tables of a generator study: one row per trained network, one per setting, in words.
+
+Reads a study's run folder (``genesis study generators``) like any run folder: the log through
+:func:`visualize.read_run` (bounded reads, every value type-checked, an entry of the wrong type
+dropped and noted), architectures through :meth:`~visualize.runs.RunData.architecture` (inside
+the folder only). It writes, into the folder, files a study owns (never one the run keeps):
+
+- ``study.csv``: one row per network: setting, graph seed, train seed, MACs, params, the widths
+  chosen, the graph statistics (:func:`graphs.graph_stats`, the mean over the network's stages)
+  and the accuracy with the split it was measured on;
+- ``summary.csv``: one row per setting: n, mean, std, a 95% confidence interval (Student's t),
+  the spread over graph instances and over training seeds apart, and Welch's t-test against the
+  best setting;
+- ``summary.txt``: the same in words: which differences exceed the noise and which do not;
+- ``study_bars.png`` (mean ± std per setting, grouped by family: RandWire's Figure 3),
+  ``study_macs.png`` (accuracy against MACs), ``study_stats.png`` (accuracy against each graph
+  statistic, with Spearman's rho) and ``study_heatmap.png`` (accuracy over clustering x path
+  length, as in You et al. 2020).
+
+Accuracies are in points (percent) in the words, fractions in the CSV files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from genesis.files import atomic_write
+from visualize.runs import RunData, number, read_run
+
+__all__ = [
+    "STAT_COLUMNS",
+    "STUDY_FILES",
+    "SettingSummary",
+    "is_study",
+    "study_rows",
+    "summarize_settings",
+    "FAMILY_COLORS",
+    "study_plots",
+    "summary_lines",
+    "write_study_outputs",
+]
+
+#: Graph statistics in ``study.csv`` (each the mean over the network's stages), as
+#: :func:`graphs.graph_stats` names them: ``input_nodes`` are the stage's sources (the nodes the
+#: input feeds), ``output_nodes`` its sinks, ``depth`` its longest input-to-output path.
+STAT_COLUMNS = (
+    "edges",
+    "degree_mean",
+    "degree_std",
+    "degree_max",
+    "clustering",
+    "avg_path_length",
+    "depth",
+    "input_nodes",
+    "output_nodes",
+)
+
+#: What :func:`write_study_outputs` writes into a study folder.
+STUDY_FILES = (
+    "study.csv",
+    "summary.csv",
+    "summary.txt",
+    "study_bars.png",
+    "study_macs.png",
+    "study_stats.png",
+    "study_heatmap.png",
+)
+
+#: Significance level of the test against the best setting.
+ALPHA = 0.05
+
+_LABEL_LIMIT = 80
+
+
+def is_study(run: RunData) -> bool:
+    """Whether ``run`` is a study folder (its config has a ``[study]`` table)."""
+    return isinstance(run.config.get("study"), dict)
+
+
+def _label(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value if len(value) <= _LABEL_LIMIT else value[:_LABEL_LIMIT] + "..."
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**12:
+        return None
+    return value
+
+
+def _whole(value: Any) -> int | None:
+    """A count read back as a number (the reader makes every number a float)."""
+    v = number(value)
+    return int(v) if v is not None and v >= 0 and v == int(v) else None
+
+
+def study_rows(run: RunData) -> list[dict[str, Any]]:
+    """One row per network the study logged, in log order, for ``study.csv``.
+
+    An entry without a usable label, setting index or seeds is left out and noted in
+    ``run.problems``. A failed or skipped training is a row with its status and no accuracy.
+    """
+    rows, bad = [], 0
+    for e in run.evaluations:
+        if e.get("kind") not in ("train", "skipped"):
+            continue
+        label = _label(e.get("label"))
+        setting, graph_seed, train_seed = (
+            _count(e.get(k)) for k in ("setting", "graph_seed", "train_seed")
+        )
+        if label is None or None in (setting, graph_seed, train_seed):
+            bad += 1
+            continue
+        r = e["result"]
+        arch = run.architecture(e["hash"])
+        stats: dict[str, float | None] = dict.fromkeys(STAT_COLUMNS)
+        if arch is not None:
+            per_stage = arch.stage_stats()
+            for k in STAT_COLUMNS:
+                values = [number(s.get(k)) for s in per_stage]
+                values = [v for v in values if v is not None]
+                stats[k] = round(statistics.fmean(values), 4) if values else None
+        ok = r.get("status") == "ok"
+        rows.append(
+            {
+                "setting": label,
+                "setting_index": setting,
+                "family": _label(e.get("family")) or "",
+                "nodes": _count(e.get("nodes")),
+                "op": _label(e.get("op")) or "",
+                "graph_seed": graph_seed,
+                "train_seed": train_seed,
+                "hash": e["hash"],
+                "macs": _whole(r.get("macs")),
+                "params": _whole(r.get("params")),
+                "widths": _label(e.get("widths")) or "",
+                **stats,
+                "split": r.get("split") if r.get("split") in ("val", "test") else "",
+                "accuracy": r.get("accuracy") if ok else None,
+                "status": r.get("status") or "",
+                "error": (r.get("error") or "")[:200] if isinstance(r.get("error"), str) else "",
+            }
+        )
+    if bad:
+        run.problems.append(
+            f"evaluations.jsonl: {bad} study entries without a setting were left out"
+        )
+    return rows
+
+
+@dataclass
+class SettingSummary:
+    """One setting's accuracies over its networks."""
+
+    label: str
+    index: int
+    n: int  # trainings that finished ok
+    failed: int  # trainings that failed or were skipped (over a cap)
+    mean: float | None
+    std: float | None  # sample standard deviation over every training
+    ci_low: float | None  # 95% confidence interval of the mean (Student's t)
+    ci_high: float | None
+    std_graphs: float | None  # std over graph instances of each instance's mean
+    std_train: float | None  # pooled std within an instance, over training seeds
+    diff: float | None = None  # mean minus the best setting's mean
+    p_value: float | None = None  # Welch's t-test against the best setting
+    beyond_noise: bool | None = None  # p_value < ALPHA
+    macs: float | None = None  # mean MACs
+
+
+def summarize_settings(rows: list[dict[str, Any]]) -> list[SettingSummary]:
+    """Per setting (in study order): the mean, spread and test against the best mean.
+
+    Notes
+    -----
+    The interval is ``mean ± t(0.975, n - 1) * std / sqrt(n)``. The test is Welch's unequal
+    variances t-test (:func:`scipy.stats.ttest_ind` with ``equal_var=False``) of each setting
+    against the setting with the highest mean; its p-values are not corrected for the number
+    of settings compared.
+    """
+    from scipy import stats
+
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["setting_index"], []).append(row)
+    out = []
+    for index in sorted(groups):
+        members = groups[index]
+        accs = [r["accuracy"] for r in members if number(r["accuracy"]) is not None]
+        n = len(accs)
+        mean = statistics.fmean(accs) if accs else None
+        std = statistics.stdev(accs) if n > 1 else None
+        low = high = None
+        if std is not None:
+            half = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+            low, high = mean - half, mean + half
+        by_graph: dict[int, list[float]] = {}
+        for r in members:
+            if number(r["accuracy"]) is not None:
+                by_graph.setdefault(r["graph_seed"], []).append(r["accuracy"])
+        graph_means = [statistics.fmean(v) for v in by_graph.values()]
+        within = [statistics.variance(v) for v in by_graph.values() if len(v) > 1]
+        macs = [r["macs"] for r in members if r["macs"] is not None]
+        out.append(
+            SettingSummary(
+                label=members[0]["setting"],
+                index=index,
+                n=n,
+                failed=len(members) - n,
+                mean=mean,
+                std=std,
+                ci_low=low,
+                ci_high=high,
+                std_graphs=statistics.stdev(graph_means) if len(graph_means) > 1 else None,
+                std_train=math.sqrt(statistics.fmean(within)) if within else None,
+                macs=statistics.fmean(macs) if macs else None,
+            )
+        )
+    scored = [s for s in out if s.mean is not None]
+    if scored:
+        best = max(scored, key=lambda s: s.mean)
+        best_accs = _accs(groups[best.index])
+        for s in scored:
+            s.diff = s.mean - best.mean
+            if s is best:
+                continue
+            accs = _accs(groups[s.index])
+            if len(accs) > 1 and len(best_accs) > 1:
+                p = float(stats.ttest_ind(accs, best_accs, equal_var=False).pvalue)
+                if math.isfinite(p):
+                    s.p_value = p
+                    s.beyond_noise = p < ALPHA
+    return out
+
+
+def _accs(members: list[dict[str, Any]]) -> list[float]:
+    return [r["accuracy"] for r in members if number(r["accuracy"]) is not None]
+
+
+def _pts(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def summary_lines(summaries: list[SettingSummary], split: str) -> list[str]:
+    """The summary in words: the best setting, then which settings differ from it beyond the
+    noise (Welch's t, p < 0.05) and which do not, then the failures."""
+    scored = [s for s in summaries if s.mean is not None]
+    if not scored:
+        return ["no training finished: nothing to compare"]
+    best = max(scored, key=lambda s: s.mean)
+    name = {"val": "validation", "test": "test"}.get(split, split or "?")
+    lines = [
+        f"accuracy on the {name} split, mean over each setting's trainings (in points)",
+        f"best: {best.label}, {_pts(best.mean)} ± {_pts(best.std)} (std, n = {best.n})",
+    ]
+    worse = [s for s in scored if s.beyond_noise]
+    same = [s for s in scored if s is not best and s.beyond_noise is False]
+    untested = [s for s in scored if s is not best and s.beyond_noise is None]
+    if worse:
+        lines.append("below the best beyond the noise (Welch's t, p < 0.05):")
+        lines += [f"  {s.label}: {_pts(s.diff)} points (p = {s.p_value:.3g})" for s in worse]
+    if same:
+        lines.append("within the noise of the best (p >= 0.05):")
+        lines += [f"  {s.label}: {_pts(s.diff)} points (p = {s.p_value:.3g})" for s in same]
+    if untested:
+        lines.append("not tested (fewer than 2 trainings, or no spread):")
+        lines += [f"  {s.label}: {_pts(s.diff)} points" for s in untested]
+    spread = [s for s in scored if s.std_graphs is not None and s.std_train is not None]
+    if spread:
+        g = statistics.fmean(s.std_graphs for s in spread)
+        t = statistics.fmean(s.std_train for s in spread)
+        lines.append(
+            f"spread: {_pts(g)} points over graph instances, {_pts(t)} over training seeds "
+            "(mean std per setting)"
+        )
+    failed = [s for s in summaries if s.failed]
+    for s in failed:
+        lines.append(f"{s.label}: {s.failed} training(s) failed or skipped (see study.csv)")
+    lines.append(
+        "p-values are not corrected for the number of settings compared; with many settings "
+        "some small p-values are expected by chance"
+    )
+    return lines
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return buf.getvalue().encode()
+
+
+def _target(folder: Path, name: str) -> Path:
+    """``folder/name``, refused when it is a link or not a regular file (a hostile folder)."""
+    path = folder / name
+    if os.path.islink(path) or (path.exists() and not path.is_file()):
+        from genesis import GenesisError
+
+        raise GenesisError(f"{str(path)!r} is not a regular file; not overwritten")
+    return path
+
+
+def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str, Any]:
+    """Write ``study.csv``, ``summary.csv``, ``summary.txt`` and (``plots``) the figures of
+    :func:`study_plots` into the study folder ``path``.
+
+    Returns
+    -------
+    dict
+        ``rows`` (study.csv's rows), ``summaries`` (:class:`SettingSummary` per setting),
+        ``lines`` (summary.txt's lines), ``figures`` (name -> path) and ``problems`` (what of
+        the folder was not readable).
+
+    Raises
+    ------
+    GenesisError
+        When ``path`` is no run folder, or not a study's.
+    """
+    from genesis import GenesisError
+
+    run = read_run(path)
+    if not is_study(run):
+        raise GenesisError(
+            f"{str(run.path)!r} is not a study folder (no [study] table in config.toml)"
+        )
+    rows = study_rows(run)
+    summaries = summarize_settings(rows)
+    splits = {r["split"] for r in rows if r["split"]}
+    lines = summary_lines(summaries, splits.pop() if len(splits) == 1 else "")
+    columns = list(rows[0]) if rows else ["setting"]
+    columns.remove("setting_index") if "setting_index" in columns else None
+    atomic_write(_target(run.path, "study.csv"), _csv(rows, columns))
+    summary_columns = [
+        "setting",
+        "n",
+        "failed",
+        "macs",
+        "mean",
+        "std",
+        "ci95_low",
+        "ci95_high",
+        "std_graphs",
+        "std_train",
+        "diff_vs_best",
+        "p_vs_best",
+        "beyond_noise",
+    ]
+    summary_rows = [
+        {
+            "setting": s.label,
+            "n": s.n,
+            "failed": s.failed,
+            "macs": None if s.macs is None else round(s.macs),
+            "mean": _round(s.mean),
+            "std": _round(s.std),
+            "ci95_low": _round(s.ci_low),
+            "ci95_high": _round(s.ci_high),
+            "std_graphs": _round(s.std_graphs),
+            "std_train": _round(s.std_train),
+            "diff_vs_best": _round(s.diff),
+            "p_vs_best": None if s.p_value is None else f"{s.p_value:.4g}",
+            "beyond_noise": None if s.beyond_noise is None else str(s.beyond_noise).lower(),
+        }
+        for s in summaries
+    ]
+    atomic_write(_target(run.path, "summary.csv"), _csv(summary_rows, summary_columns))
+    atomic_write(_target(run.path, "summary.txt"), ("\n".join(lines) + "\n").encode())
+    figures = {}
+    if plots:
+        for name in STUDY_FILES[3:]:
+            _target(run.path, name)
+        figures = study_plots(rows, summaries, run.path)
+        figures.update(_drawings(run, rows))
+    return {
+        "rows": rows,
+        "summaries": summaries,
+        "lines": lines,
+        "figures": figures,
+        "problems": run.problems,
+    }
+
+
+def _drawings(run: RunData, rows: list[dict[str, Any]]) -> dict[str, Path]:
+    """One drawing per setting (its first graph instance), ``drawings/setting-<i>.svg``."""
+    from genesis import GenesisError
+    from visualize.render import render_architecture
+
+    first: dict[int, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: (r["setting_index"], r["graph_seed"], r["train_seed"])):
+        first.setdefault(r["setting_index"], r)
+    if not first:
+        return {}
+    folder = run.path / "drawings"
+    if os.path.islink(folder) or (folder.exists() and not folder.is_dir()):
+        raise GenesisError(f"{str(folder)!r} is not a plain folder; no drawing written")
+    folder.mkdir(exist_ok=True)
+    out = {}
+    for index, r in first.items():
+        arch = run.architecture(r["hash"])
+        if arch is not None:
+            name = f"setting-{index}.svg"
+            out[f"drawing {index}"] = render_architecture(arch, _target(folder, name))
+    return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+# -- plots ---------------------------------------------------------------------------------------
+#: Colours of the families in the study plots (others cycle through the rest).
+FAMILY_COLORS = {"er": "#4477AA", "ba": "#EE6677", "ws": "#228833"}
+_OTHER_COLORS = ("#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
+
+
+def _family_color(family: str, seen: dict[str, str]) -> str:
+    if family in FAMILY_COLORS:
+        return FAMILY_COLORS[family]
+    if family not in seen:
+        seen[family] = _OTHER_COLORS[len(seen) % len(_OTHER_COLORS)]
+    return seen[family]
+
+
+def _split_name(rows: list[dict[str, Any]]) -> str:
+    splits = {r["split"] for r in rows if r["split"]}
+    return {"val": "validation", "test": "test"}.get(splits.pop(), "?") if len(splits) == 1 else "?"
+
+
+def study_plots(
+    rows: list[dict[str, Any]], summaries: list[SettingSummary], folder: str | os.PathLike
+) -> dict[str, Path]:
+    """The study's figures, written into ``folder`` (PNG): ``bars`` (each setting's mean ±
+    std, grouped by family: RandWire's Figure 3), ``macs`` (accuracy against MACs), ``stats``
+    (accuracy against each graph statistic, with Spearman's rho) and ``heatmap`` (mean accuracy
+    over clustering x average path length, You et al. 2020). A figure without data is left out.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    from visualize.plots import save_figure
+
+    folder = Path(folder)
+    out: dict[str, Path] = {}
+    ok = [r for r in rows if number(r["accuracy"]) is not None]
+    if not ok:
+        return out
+    split = _split_name(rows)
+    family_of = {r["setting"]: r["family"] for r in rows}
+    other: dict[str, str] = {}
+
+    # 1. bars with error bars, grouped by family
+    scored = [s for s in summaries if s.mean is not None]
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(scored) + 1.5), 3.4))
+    order = sorted(scored, key=lambda s: (family_of.get(s.label, ""), s.index))
+    xs, gap, last = [], 0.0, None
+    for i, s in enumerate(order):
+        fam = family_of.get(s.label, "")
+        gap += 0.6 if last is not None and fam != last else 0.0
+        last = fam
+        xs.append(i + gap)
+    for x, s in zip(xs, order, strict=True):
+        ax.bar(
+            x,
+            100 * s.mean,
+            yerr=None if s.std is None else 100 * s.std,
+            color=_family_color(family_of.get(s.label, ""), other),
+            capsize=3,
+            width=0.8,
+        )
+    ax.set_xticks(xs, [s.label for s in order], rotation=60, ha="right", fontsize=7)
+    lows = [100 * (s.mean - (s.std or 0)) for s in order]
+    highs = [100 * (s.mean + (s.std or 0)) for s in order]
+    pad = max(0.5, 0.15 * (max(highs) - min(lows)))
+    ax.set_ylim(min(lows) - pad, max(highs) + pad)
+    ax.set_ylabel(f"{split} accuracy (%), mean ± std")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    out["bars"] = save_figure(fig, folder / "study_bars.png")
+
+    # 2. accuracy against MACs
+    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    for fam in sorted({r["family"] for r in ok}):
+        pts = [(r["macs"], 100 * r["accuracy"]) for r in ok if r["family"] == fam and r["macs"]]
+        if pts:
+            ax.scatter(
+                *zip(*pts, strict=True),
+                s=16,
+                alpha=0.75,
+                label=fam,
+                color=_family_color(fam, other),
+            )
+    ax.set_xlabel("MACs per example")
+    ax.set_ylabel(f"{split} accuracy (%)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out["macs"] = save_figure(fig, folder / "study_macs.png")
+
+    # 3. accuracy against each graph statistic, with Spearman's rho
+    keys = [k for k in STAT_COLUMNS if sum(number(r[k]) is not None for r in ok) >= 2]
+    if keys:
+        cols = 3
+        nrows = math.ceil(len(keys) / cols)
+        fig, axes = plt.subplots(
+            nrows, cols, figsize=(10.5, 2.7 * nrows), sharey=True, squeeze=False
+        )
+        for ax, key in zip(axes.flat, keys, strict=False):
+            pts = [
+                (r[key], 100 * r["accuracy"], r["family"]) for r in ok if number(r[key]) is not None
+            ]
+            for fam in sorted({p[2] for p in pts}):
+                sel = [(x, y) for x, y, f in pts if f == fam]
+                ax.scatter(
+                    *zip(*sel, strict=True), s=12, alpha=0.7, color=_family_color(fam, other)
+                )
+            xs_, ys_ = [p[0] for p in pts], [p[1] for p in pts]
+            rho = stats.spearmanr(xs_, ys_).statistic if len(set(xs_)) > 1 else float("nan")
+            title = f"rho = {rho:.2f}" if math.isfinite(rho) else "rho = -"
+            ax.set_title(title, fontsize=8)
+            ax.set_xlabel(key.replace("_", " ") + " (mean of stages)", fontsize=8)
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(keys) :]:
+            ax.axis("off")
+        for ax in axes[:, 0]:
+            ax.set_ylabel(f"{split} acc. (%)", fontsize=8)
+        fig.tight_layout()
+        out["stats"] = save_figure(fig, folder / "study_stats.png")
+
+    # 4. heat map of accuracy over clustering x average path length
+    pts = [
+        (r["clustering"], r["avg_path_length"], 100 * r["accuracy"])
+        for r in ok
+        if number(r["clustering"]) is not None and number(r["avg_path_length"]) is not None
+    ]
+    if len(pts) >= 2:
+        import numpy as np
+
+        cx = np.array([p[0] for p in pts])
+        px = np.array([p[1] for p in pts])
+        acc = np.array([p[2] for p in pts])
+        bins = 6
+        c_edges = np.linspace(cx.min(), cx.max() + 1e-9, bins + 1)
+        p_edges = np.linspace(px.min(), px.max() + 1e-9, bins + 1)
+        total, _, _ = np.histogram2d(px, cx, bins=(p_edges, c_edges), weights=acc)
+        count, _, _ = np.histogram2d(px, cx, bins=(p_edges, c_edges))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            grid = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        fig, ax = plt.subplots(figsize=(4.8, 3.8))
+        im = ax.imshow(
+            grid,
+            origin="lower",
+            aspect="auto",
+            cmap="viridis",
+            extent=(c_edges[0], c_edges[-1], p_edges[0], p_edges[-1]),
+        )
+        fig.colorbar(im, ax=ax, label=f"mean {split} accuracy (%)")
+        ax.scatter(cx, px, s=6, color="white", alpha=0.6)
+        ax.set_xlabel("clustering coefficient (mean of stages)")
+        ax.set_ylabel("average path length (mean of stages)")
+        fig.tight_layout()
+        out["heatmap"] = save_figure(fig, folder / "study_heatmap.png")
+    return out

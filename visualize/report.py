@@ -268,7 +268,12 @@ def write_report(
 
     # -- settings --------------------------------------------------------------------------------
     add("<h2>Settings</h2>" + _settings_tables(run))
-    add(_CHECK + "</body></html>")
+    return _finish(run, parts, notes_at, out)
+
+
+def _finish(run: RunData, parts: list[str], notes_at: int, out: Path) -> Path:
+    """Close the page, put the notes of what could not be read at ``notes_at``, write it."""
+    parts.append(_CHECK + "</body></html>")
     missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
     if missing:
         notes = "<br>".join(_esc(p) for p in dict.fromkeys(missing))
@@ -380,16 +385,7 @@ def _write_study_report(run: RunData, out: Path) -> Path:
             f"<td class='l'>{_esc(r['status'])}</td><td>{_link(run, ref, 'json')}</td></tr>"
         )
     add("</table><h2>Settings</h2>" + _settings_tables(run))
-    add(_CHECK + "</body></html>")
-    missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
-    if missing:
-        notes = "<br>".join(_esc(p) for p in dict.fromkeys(missing))
-        parts[notes_at] = f"<p class='note'>Not shown (could not be read):<br>{notes}</p>"
-    try:
-        atomic_write(out, "\n".join(parts).encode("utf-8", errors="replace"))
-    except OSError as exc:
-        raise GenesisError(f"cannot write report {str(out)!r}: {exc.strerror or exc}") from None
-    return out
+    return _finish(run, parts, notes_at, out)
 
 
 def _short(value: Any, limit: int = 2000) -> str:

@@ -5,7 +5,7 @@ ended when it did not finish (``run.json`` says ``interrupted`` or ``failed``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from evolve.search import SearchOutcome
     from genesis.runfolder import RunFolder
 
-__all__ = ["run_search"]
+__all__ = ["recorded", "run_search"]
 
 
 def run_search(
@@ -52,11 +52,21 @@ def run_search(
     from evolve.search import Search
 
     ex = cfg.execution
-    try:
-        with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
+    with recorded(folder):  # a failure to start the executor is recorded too
+        executor = make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu)
+        with executor:
             if log is None:
                 return Search(cfg, folder, executor).run()
             return Search(cfg, folder, executor, log=log).run()
+
+
+@contextlib.contextmanager
+def recorded(folder: RunFolder) -> Iterator[None]:
+    """Record in ``run.json`` how the ``with`` block ended when it raised: ``interrupted``
+    (``KeyboardInterrupt``) or ``failed`` with the error in one line; then re-raise. A failure
+    to write ``run.json`` never hides the original error (a search's and a study's runs)."""
+    try:
+        yield
     except BaseException as exc:  # say so in run.json, then let the caller report it
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         with contextlib.suppress(Exception):

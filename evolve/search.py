@@ -53,7 +53,14 @@ from genesis.complexity import count_complexity
 from genesis.fingerprint import same_architecture
 from genesis.runfolder import RunFolder, objectives, pareto_front
 
-__all__ = ["Search", "SearchOutcome", "SearchState", "make_space", "promotion_order"]
+__all__ = [
+    "Search",
+    "SearchOutcome",
+    "SearchState",
+    "format_clock",
+    "make_space",
+    "promotion_order",
+]
 
 #: Draws that are duplicates or over a budget tolerated, per member of the population, before
 #: the search takes the space to be spent.
@@ -401,8 +408,8 @@ class Search:
             if not self._clock_noted:
                 self._clock_noted = True
                 self.log(
-                    f"time budget of {_clock(self.cfg.search.seconds or 0)} reached after "
-                    f"{_clock(elapsed)}: no new job starts; finishing those running"
+                    f"time budget of {format_clock(self.cfg.search.seconds or 0)} reached after "
+                    f"{format_clock(elapsed)}: no new job starts; finishing those running"
                 )
             return None
         if state.window < 0 or state.in_window >= self.strategy.batch_size(state.window):
@@ -725,7 +732,7 @@ class Search:
         self.log(
             f"gen {gen:>3} | {unit} {done:>4g}/{total:g} | best acc "
             f"{row['best_accuracy']:.4f} | front {len(front):>2} | HV {hv:.4f} | "
-            f"{_clock(elapsed)} elapsed, ~{_clock(left)} left"
+            f"{format_clock(elapsed)} elapsed, ~{format_clock(left)} left"
         )
 
     def _summary(self, ind: Individual) -> dict[str, Any]:
@@ -779,6 +786,7 @@ def _front(individuals: list[Individual]) -> list[Individual]:
     return pareto_front(ok, key=lambda i: objectives(i.result))
 
 
-def _clock(seconds: float) -> str:
+def format_clock(seconds: float) -> str:
+    """``75`` -> ``1m15s``, ``9`` -> ``9s`` (progress lines of searches and studies)."""
     seconds = int(seconds)
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"

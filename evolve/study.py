@@ -403,6 +403,7 @@ def run_study(
     executor: Any,
     log: Callable[[str], None] = print,
     weights: bool = True,
+    jobs: list[StudyJob] | None = None,
 ) -> list[dict[str, Any]]:
     """Train every network of the study that the folder's log lacks; every entry of the log.
 
@@ -419,6 +420,8 @@ def run_study(
     weights : bool
         Keep each trained network's weights in ``weights/<key>.pt`` (for ``genesis study
         damage --study``).
+    jobs : list of StudyJob, optional
+        :func:`study_jobs` of ``cfg``, when the caller built them already.
 
     Returns
     -------
@@ -428,8 +431,9 @@ def run_study(
     """
     from evolve.evaluate import make_task
     from evolve.executors import failure_record
+    from evolve.search import format_clock
 
-    jobs = study_jobs(cfg)
+    jobs = study_jobs(cfg) if jobs is None else jobs
     folder.repair_log()
     folder.remove_stale_temps()
     done = {e["key"]: e for e in folder.read_evaluations() if isinstance(e, dict) and "key" in e}
@@ -478,14 +482,9 @@ def run_study(
         log(
             f"[{count[0]}/{total}] {cfg.study.settings[job.setting].label} graph {job.graph_seed} "
             f"seed {job.train_seed}: {score}, {job.macs:,} MACs ({job.widths}) | "
-            f"{_clock(elapsed)} elapsed, ~{_clock(left)} left"
+            f"{format_clock(elapsed)} elapsed, ~{format_clock(left)} left"
         )
 
     if tasks:
         executor.run(tasks, finished)
     return [done[j.key] for j in jobs if j.key in done]
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}m{s:02d}s" if m else f"{s}s"

@@ -337,8 +337,7 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
     summaries = summarize_settings(rows)
     splits = {r["split"] for r in rows if r["split"]}
     lines = summary_lines(summaries, splits.pop() if len(splits) == 1 else "")
-    columns = list(rows[0]) if rows else ["setting"]
-    columns.remove("setting_index") if "setting_index" in columns else None
+    columns = [c for c in rows[0] if c != "setting_index"] if rows else ["setting"]
     atomic_write(_target(run.path, "study.csv"), _csv(rows, columns))
     summary_columns = [
         "setting",

@@ -54,10 +54,12 @@ def parse_setting(text: str) -> dict[str, Any]:
     return {"family": family, "params": values}
 
 
-def _macs(text: str) -> float | None:
-    """A MAC target, or ``none`` (the preset's widths, unmatched)."""
+def _macs(text: str) -> float | str:
+    """A MAC target, or ``none`` (the preset's widths, unmatched: the config reads it as None)."""
     if text.strip().lower() == "none":
-        return 0.0  # stands for "unmatched"; see cmd_study_generators
+        from evolve.config import NONE
+
+        return NONE
     try:
         return float(text)
     except ValueError:
@@ -169,10 +171,9 @@ def _settings(cfg, args: argparse.Namespace):
 
 def cmd_study_generators(args: argparse.Namespace) -> int:
     """``genesis study generators``: run or resume a generator study, then its tables."""
-    from dataclasses import replace
-
     from evolve.config import check_proxy_data, load_config
     from evolve.executors import make_executor
+    from evolve.runner import recorded
     from evolve.study import StudyRunConfig, run_study
     from genesis.cli.search import _fresh_run_dir
     from genesis.runfolder import RunFolder
@@ -181,7 +182,6 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
     overrides = config_overrides(
         args, STUDY_FLAGS, ENGINE_FLAGS, sections=("study", "proxy", "execution")
     )
-    match = overrides["study"].pop("match_macs")
     if args.resume:
         given = sorted(
             f"{t}.{k}"
@@ -190,15 +190,7 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
             for k, x in v.items()
             if x is not None
         )
-        if (
-            given
-            or match is not None
-            or args.config
-            or args.setting
-            or args.grid
-            or args.nodes
-            or args.op
-        ):
+        if given or args.config or args.setting or args.grid or args.nodes or args.op:
             raise GenesisError(
                 "--resume continues with the study's own config.toml; give only the folder "
                 "(and execution flags)"
@@ -209,12 +201,7 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
         )
     else:
         cfg = load_config(args.config, kind=StudyRunConfig) if args.config else StudyRunConfig()
-        cfg = cfg.with_overrides(**overrides)
-        if match is not None:
-            cfg = replace(cfg, study=replace(cfg.study, match_macs=match or None))
-        cfg = _settings(cfg, args)
-        # the rules of each field again, on the final values (the settings and the match)
-        cfg = StudyRunConfig(study=replace(cfg.study), proxy=cfg.proxy, execution=cfg.execution)
+        cfg = _settings(cfg.with_overrides(**overrides), args)
         _check_data(cfg, check_proxy_data)
         folder = RunFolder(args.out or _fresh_run_dir("study"))
         folder.check_new()
@@ -240,18 +227,12 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
             )
         )
         ex = cfg.execution
-        try:
-            with make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu) as executor:
+        with recorded(folder):
+            executor = make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu)
+            with executor:
                 entries = run_study(
-                    cfg, folder, executor, log=_progress, weights=not args.no_weights
+                    cfg, folder, executor, log=_progress, weights=not args.no_weights, jobs=jobs
                 )
-        except BaseException as exc:
-            import contextlib
-
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            with contextlib.suppress(Exception):
-                folder.write_state(status, error=" ".join(f"{type(exc).__name__}: {exc}".split()))
-            raise
         trained = sum(1 for e in entries if e["kind"] == "train")
         folder.write_state("finished", trained=trained, networks=len(jobs))
         tables = write_study_outputs(folder.path)

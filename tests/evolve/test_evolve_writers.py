@@ -40,6 +40,12 @@ def _evolve(*args) -> list[str]:
     return [sys.executable, "-m", "genesis", "evolve", *map(str, args)]
 
 
+def _default_sigint() -> None:
+    # A suite started in the background of a script inherits SIGINT ignored, and Python then
+    # installs no Ctrl-C handler; the run under test must get the terminal's default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(cwd: Path, *args, stderr=subprocess.PIPE) -> subprocess.Popen:
     return subprocess.Popen(
         _evolve(*args),
@@ -48,6 +54,7 @@ def _start(cwd: Path, *args, stderr=subprocess.PIPE) -> subprocess.Popen:
         stderr=stderr,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
 
 

@@ -63,7 +63,7 @@ from typing import Any
 
 import torch
 
-from evolve.config import EvolveConfig, load_config
+from evolve.config import NONE, EvolveConfig, load_config
 from evolve.evaluate import synthetic_accuracy
 from evolve.executors import InlineExecutor, make_executor
 from evolve.fitness import hypervolume
@@ -101,6 +101,11 @@ COLORS = {
 
 
 # -- running ---------------------------------------------------------------------------------------
+def _cap(value: float | None) -> Any:
+    """A cap for the config: the number, or the config's none."""
+    return NONE if value is None or value == math.inf or not value else value
+
+
 def arm_config(arm: str, seed: int, args: argparse.Namespace) -> EvolveConfig:
     """The config of one arm's run with ``seed``: every arm under the same compute budget."""
     strategy, multi = ARMS[arm]
@@ -111,7 +116,15 @@ def arm_config(arm: str, seed: int, args: argparse.Namespace) -> EvolveConfig:
             "population": args.population,
             "budget": args.budget,
             "seed": seed,
-            "max_macs": args.target_macs if strategy in TARGETED and args.target_macs else None,
+            # the same space for every arm: the caps given (the main job's by default), no
+            # wall clock (the budget is compute); rl searches under its MAC target as a cap
+            "max_macs": _cap(
+                min(args.max_macs or math.inf, args.target_macs or math.inf)
+                if strategy in TARGETED
+                else args.max_macs
+            ),
+            "max_params": _cap(args.max_params),
+            "seconds": NONE,
         },
         proxy={
             "subset": args.subset,
@@ -438,6 +451,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--population", type=int, default=6)
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--target-macs", type=float, default=2e6, help="rl's MAC cap; 0: none")
+    parser.add_argument(
+        "--max-macs", type=float, default=3e6, help="every arm's MAC cap (the main job's); 0: none"
+    )
+    parser.add_argument(
+        "--max-params", type=int, default=100_000, help="every arm's parameter cap; 0: none"
+    )
     parser.add_argument("--subset", type=int, default=2000, help="proxy training examples")
     parser.add_argument("--val-size", type=int, default=2000, help="validation examples")
     parser.add_argument("--holdout", type=int, default=1000, help="of those, held out")
@@ -484,13 +503,15 @@ def bench(args: argparse.Namespace) -> list[str]:
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, torch "
         f"{torch.__version__}, cuda {torch.cuda.is_available()}; runs in {root}"
     )
+    macs_cap = f"{args.max_macs:.3g}" if args.max_macs else "none"
     say(
         f"budget {args.budget:g} epoch-equivalents per run; rungs {args.rungs} (eta {args.eta}) "
         f"for {', '.join(a for a in args.arms if ARMS[a][1])}; random: one rung of "
         f"{args.rungs[-1]:g} epochs; population {args.population}; proxy {args.subset} examples, "
         f"val {args.val_size} of which {args.holdout} held out; fitness {args.fitness}; "
-        f"{args.workers} worker(s), {args.threads} torch thread(s); rl under max_macs "
-        f"{args.target_macs:.3g}"
+        f"{args.workers} worker(s), {args.threads} torch thread(s); caps: max_macs "
+        f"{macs_cap}, max_params {args.max_params or 'none'}, no wall clock; "
+        f"rl under max_macs {args.target_macs:.3g}"
     )
     rows: dict[str, list[dict[str, Any]]] = {a: [] for a in args.arms}
     for seed in range(args.seeds):

@@ -18,6 +18,8 @@ Node semantics follow RandWire (Xie et al. 2019, section 3.3):
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch import fx, nn
@@ -27,7 +29,10 @@ from genesis.genome import Architecture
 from genesis.ops import get_op
 from graphs import GenesisError, compute_nodes
 
-__all__ = ["compile_architecture", "InputCheck", "init_weights"]
+__all__ = ["compile_architecture", "cut_edges", "InputCheck", "init_weights"]
+
+#: An edge of a stage graph, ``(stage, u, v)``.
+Edge = tuple[int, Any, Any]
 
 
 class InputCheck(nn.Module):
@@ -136,67 +141,145 @@ def compile_architecture(arch: Architecture, seed: int = 0) -> fx.GraphModule:
     return init_weights(model, seed)
 
 
-def _build(arch: Architecture, plan) -> fx.GraphModule:
-    root = nn.Module()
+def cut_edges(model: fx.GraphModule, arch: Architecture, edges: Iterable[Edge]) -> fx.GraphModule:
+    """``model`` with the given edges carrying zeros: RandWire's graph damage (Xie et al. 2019,
+    section 4.2), without retraining.
+
+    Each edge ``(stage, u, v)``'s term in the aggregation of ``v`` is replaced by zeros, as if
+    its weight were 0 (into the output node: its term of the average; the divisor is kept).
+    Removing a node is cutting all its out-edges: its output reaches nothing.
+
+    The result shares ``model``'s modules and parameters (nothing is copied; train or load
+    weights into either, the other sees them); only the forward graph is new. With no edges it
+    computes exactly what ``model`` does.
+
+    Raises
+    ------
+    GenesisError
+        If an edge is not an edge of ``arch``.
+
+    Examples
+    --------
+    >>> from genesis.presets import build_architecture
+    >>> arch = build_architecture("fashion-mnist", seed=0)
+    >>> model = compile_architecture(arch).eval()
+    >>> x = torch.randn(2, 1, 28, 28)
+    >>> bool(torch.equal(cut_edges(model, arch, [])(x), model(x)))
+    True
+    >>> G = arch.stages[0].graph
+    >>> u, v = next(iter(G.edges))
+    >>> bool(torch.equal(cut_edges(model, arch, [(0, u, v)])(x), model(x)))
+    False
+    """
+    cut = set()
+    for e in edges:
+        k, u, v = e
+        if not (0 <= k < len(arch.stages)) or not arch.stages[k].graph.has_edge(u, v):
+            raise GenesisError(f"({k}, {u}, {v}) is not an edge of the architecture's stages")
+        cut.add((k, u, v))
+    built = _build(arch, feature_plan(arch), cut=frozenset(cut), root=model)
+    damaged = fx.GraphModule(model, built, class_name=type(model).__name__)
+    damaged.meta.update(model.meta)
+    damaged.train(model.training)
+    return damaged
+
+
+def _build(
+    arch: Architecture, plan, cut: frozenset = frozenset(), root: nn.Module | None = None
+) -> fx.GraphModule | fx.Graph:
+    """The module (its submodules and forward graph), or with ``root`` (a module built here
+    before) only the graph over ``root``'s submodules, with the ``cut`` edges carrying zeros."""
+    make = root is None
+    root = nn.Module() if make else root
     graph = fx.Graph()
 
     def call(kind: str, target, args, name: str) -> fx.Node:
         return graph.create_node(kind, target, args, {}, name=name)
 
     x = graph.placeholder("x")
-    root.check_input = InputCheck(arch.input_shape)
+    if make:
+        root.check_input = InputCheck(arch.input_shape)
     x = call("call_module", "check_input", (x,), "x_checked")
+
+    def term(k: int, out: dict, u, v, j: int, tag: str) -> fx.Node:
+        """What edge (u, v) of stage k carries into v: u's output, or zeros where it is cut."""
+        if (k, u, v) not in cut:
+            return out[u]
+        return call("call_function", torch.zeros_like, (out[u],), f"{tag}_cut{j}")
 
     c = arch.input_shape[0]
     for i, layer in enumerate(arch.stem):
-        setattr(
-            root, f"stem{i}", _stem_layer(c, layer.channels, layer.kernel, layer.stride, i == 0)
-        )
+        if make:
+            setattr(
+                root,
+                f"stem{i}",
+                _stem_layer(c, layer.channels, layer.kernel, layer.stride, i == 0),
+            )
         x = call("call_module", f"stem{i}", (x,), f"stem{i}")
         c = layer.channels
 
     for k, (stage, (c_in, _, _)) in enumerate(zip(arch.stages, plan.stages_in, strict=True)):
         G = stage.graph
         src, dst = G.graph["input"], G.graph["output"]
-        block = nn.Module()
-        setattr(root, f"s{k}", block)
+        if make:
+            block = nn.Module()
+            setattr(root, f"s{k}", block)
         out: dict = {src: x}
+
         for v in [*compute_nodes(G), dst]:
             preds = sorted(G.predecessors(v))
             tag = f"s{k}_n{v}" if v != dst else f"s{k}_out"
             if v == dst:
-                total = out[preds[0]]
+                total = term(k, out, preds[0], v, 0, tag)
                 for j, p in enumerate(preds[1:], start=1):
-                    total = call("call_function", operator.add, (total, out[p]), f"{tag}_sum{j}")
+                    total = call(
+                        "call_function",
+                        operator.add,
+                        (total, term(k, out, p, v, j, tag)),
+                        f"{tag}_sum{j}",
+                    )
                 if len(preds) > 1:
                     total = call("call_function", operator.mul, (total, 1.0 / len(preds)), tag)
                 out[v] = total
                 continue
             if len(preds) == 1:
-                agg = out[preds[0]]
+                agg = term(k, out, preds[0], v, 0, tag)
             else:
                 gate_name = f"gate{v}"
-                block.register_parameter(gate_name, nn.Parameter(torch.zeros(len(preds))))
+                if make:
+                    block.register_parameter(gate_name, nn.Parameter(torch.zeros(len(preds))))
                 gate = call("get_attr", f"s{k}.{gate_name}", (), f"{tag}_gate")
                 weights = call("call_function", torch.sigmoid, (gate,), f"{tag}_w")
                 w0 = call("call_function", operator.getitem, (weights, 0), f"{tag}_w0")
-                agg = call("call_function", operator.mul, (w0, out[preds[0]]), f"{tag}_agg0")
+                agg = call(
+                    "call_function",
+                    operator.mul,
+                    (w0, term(k, out, preds[0], v, 0, tag)),
+                    f"{tag}_agg0",
+                )
                 for j, p in enumerate(preds[1:], start=1):
                     wj = call("call_function", operator.getitem, (weights, j), f"{tag}_w{j}")
-                    agg = call("call_function", torch.addcmul, (agg, wj, out[p]), f"{tag}_agg{j}")
-            first = preds == [src]
-            spec = get_op(G.nodes[v]["op"])
-            module = spec.factory(
-                c_in if first else stage.channels, stage.channels, stage.stride if first else 1
-            )
-            setattr(block, f"n{v}", module)
+                    agg = call(
+                        "call_function",
+                        torch.addcmul,
+                        (agg, wj, term(k, out, p, v, j, tag)),
+                        f"{tag}_agg{j}",
+                    )
+            if make:
+                first = preds == [src]
+                spec = get_op(G.nodes[v]["op"])
+                module = spec.factory(
+                    c_in if first else stage.channels, stage.channels, stage.stride if first else 1
+                )
+                setattr(block, f"n{v}", module)
             out[v] = call("call_module", f"s{k}.n{v}", (agg,), tag)
         x = out[dst]
 
-    root.head = _head(
-        plan.stages_out[-1][0], arch.head.channels, arch.head.dropout, arch.num_classes
-    )
+    if make:
+        root.head = _head(
+            plan.stages_out[-1][0], arch.head.channels, arch.head.dropout, arch.num_classes
+        )
     logits = call("call_module", "head", (x,), "logits")
     graph.output(logits)
     graph.lint()
-    return fx.GraphModule(root, graph, class_name="RandWireNet")
+    return fx.GraphModule(root, graph, class_name="RandWireNet") if make else graph

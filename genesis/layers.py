@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["SepConv", "ReLUConvBN", "Pool", "Identity"]
+__all__ = ["SepConv", "ReLUConvBN", "Pool", "PoolConv", "Identity"]
 
 
 class SepConv(nn.Sequential):
@@ -46,6 +46,21 @@ class Pool(nn.Sequential):
         if c_in != c_out:
             layers += [nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out)]
         super().__init__(*layers)
+
+
+class PoolConv(nn.Sequential):
+    """ReLU -> 3x3 max or average pooling -> 1x1 conv -> BN: RandWire's pooling node ops
+    (Xie et al. 2019, Figure 6), whose 1x1 conv mixes channels at every node."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, kind: str = "max"):
+        pool = (
+            nn.MaxPool2d(3, stride, 1)
+            if kind == "max"
+            else nn.AvgPool2d(3, stride, 1, count_include_pad=False)
+        )
+        super().__init__(
+            nn.ReLU(), pool, nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out)
+        )
 
 
 class Identity(nn.Sequential):

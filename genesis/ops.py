@@ -105,6 +105,11 @@ def _pool_cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
     return out
 
 
+def _pool_conv_cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
+    ho, wo = _out(h, stride), _out(w, stride)  # pooling itself counts no MACs (as pycls)
+    return conv_cx(c_in, c_out, 1, 1, ho, wo) + bn_cx(c_out, ho, wo)
+
+
 def _identity_cx(c_in: int, c_out: int, stride: int, h: int, w: int) -> Complexity:
     if c_in == c_out and stride == 1:
         return Complexity(0, 0, h, w)
@@ -272,6 +277,30 @@ def _avg_pool_3x3(c_in: int, c_out: int, stride: int) -> nn.Module:
 
 
 @register_op(
+    "max_pool_conv_1x1",
+    _pool_conv_cx,
+    "ReLU-MaxPool3x3-Conv1x1-BN (RandWire Figure 6)",
+    color="#CC99BB",
+)
+def _max_pool_conv_1x1(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import PoolConv
+
+    return PoolConv(c_in, c_out, stride, "max")
+
+
+@register_op(
+    "avg_pool_conv_1x1",
+    _pool_conv_cx,
+    "ReLU-AvgPool3x3-Conv1x1-BN (RandWire Figure 6)",
+    color="#661100",
+)
+def _avg_pool_conv_1x1(c_in: int, c_out: int, stride: int) -> nn.Module:
+    from genesis.layers import PoolConv
+
+    return PoolConv(c_in, c_out, stride, "avg")
+
+
+@register_op(
     "identity", _identity_cx, "Identity (Conv1x1-BN when the shape changes)", color="#DDDDDD"
 )
 def _identity(c_in: int, c_out: int, stride: int) -> nn.Module:
@@ -280,7 +309,7 @@ def _identity(c_in: int, c_out: int, stride: int) -> nn.Module:
     return Identity(c_in, c_out, stride)
 
 
-_LAYERS = ("SepConv", "ReLUConvBN", "Pool", "Identity")
+_LAYERS = ("SepConv", "ReLUConvBN", "Pool", "PoolConv", "Identity")
 
 
 def __getattr__(name: str):

@@ -52,6 +52,7 @@ __all__ = [
     "train_architecture",
     "failed_result",
     "evaluate",
+    "scorer",
     "lr_at",
 ]
 
@@ -205,6 +206,54 @@ def evaluate(
                 raise
             _release(device)
             batch //= 2
+
+
+def _stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std (in [0, 1] units, on the CPU) of the uint8 images a training
+    trains on: what its inputs are normalised with, then and at every evaluation."""
+    xf = x.float().div_(255)
+    return xf.mean(dim=(0, 2, 3)).cpu(), xf.std(dim=(0, 2, 3)).clamp_min(1e-3).cpu()
+
+
+def scorer(
+    splits: Splits,
+    *,
+    final: bool = False,
+    device: str | torch.device | None = None,
+    examples: int | None = None,
+):
+    """A function ``model -> accuracy`` on the split that a training with these ``splits``
+    reports: validation, or with ``final`` the official test split.
+
+    Inputs are normalised as that training normalised them (the statistics of what it trained
+    on: the training subset, or with ``final`` the whole training set), so a trained model
+    scores here what its record says. ``examples`` keeps only the first that many of the split.
+    The split is moved to the device once; each call evaluates one model (in eval mode).
+
+    Examples
+    --------
+    >>> from genesis.compiler import compile_architecture
+    >>> from genesis.data import make_splits, synthetic_dataset
+    >>> from genesis.presets import build_architecture
+    >>> splits = make_splits(synthetic_dataset(n_train=64, n_test=16), val_size=16)
+    >>> score = scorer(splits, device="cpu")
+    >>> model = compile_architecture(build_architecture("fashion-mnist", seed=0))
+    >>> 0.0 <= score(model) <= 1.0
+    True
+    """
+    dev = resolve_device(device)
+    train_x = splits.full_train()[0] if final else splits.train_x
+    mean, std = _stats(train_x.to(dev))
+    x, y = (splits.test_x, splits.test_y) if final else (splits.val_x, splits.val_y)
+    if examples is not None:
+        x, y = x[:examples], y[:examples]
+    x, y = x.to(dev), y.to(dev)
+    data = _Batches(x, y, mean, std, False, splits.dataset.flip, torch.Generator(device=dev))
+
+    def score(model: nn.Module) -> float:
+        return evaluate(model, x, y, data, dev)
+
+    return score
 
 
 def _autocast(device: torch.device):
@@ -408,9 +457,7 @@ def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, s
         train_x, train_y = splits.train_x, splits.train_y
     x = train_x.to(dev)
     y = train_y.to(dev)
-    xf = x.float().div_(255)
-    mean, std = xf.mean(dim=(0, 2, 3)).cpu(), xf.std(dim=(0, 2, 3)).clamp_min(1e-3).cpu()
-    del xf
+    mean, std = _stats(x)
     gen = torch.Generator(device=dev).manual_seed(seed)
     data = _Batches(x, y, mean, std, augment, splits.dataset.flip, gen)
 

@@ -42,6 +42,9 @@ __all__ = [
     "study_rows",
     "summarize_settings",
     "FAMILY_COLORS",
+    "csv_bytes",
+    "family_color",
+    "plain_target",
     "study_plots",
     "summary_lines",
     "write_study_outputs",
@@ -291,7 +294,8 @@ def summary_lines(summaries: list[SettingSummary], split: str) -> list[str]:
     return lines
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+def csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    """``rows`` as CSV text with a header of ``columns`` (None written as an empty cell)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -300,7 +304,7 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     return buf.getvalue().encode()
 
 
-def _target(folder: Path, name: str) -> Path:
+def plain_target(folder: Path, name: str) -> Path:
     """``folder/name``, refused when it is a link or not a regular file (a hostile folder)."""
     path = folder / name
     if os.path.islink(path) or (path.exists() and not path.is_file()):
@@ -338,7 +342,7 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
     splits = {r["split"] for r in rows if r["split"]}
     lines = summary_lines(summaries, splits.pop() if len(splits) == 1 else "")
     columns = [c for c in rows[0] if c != "setting_index"] if rows else ["setting"]
-    atomic_write(_target(run.path, "study.csv"), _csv(rows, columns))
+    atomic_write(plain_target(run.path, "study.csv"), csv_bytes(rows, columns))
     summary_columns = [
         "setting",
         "n",
@@ -372,12 +376,12 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
         }
         for s in summaries
     ]
-    atomic_write(_target(run.path, "summary.csv"), _csv(summary_rows, summary_columns))
-    atomic_write(_target(run.path, "summary.txt"), ("\n".join(lines) + "\n").encode())
+    atomic_write(plain_target(run.path, "summary.csv"), csv_bytes(summary_rows, summary_columns))
+    atomic_write(plain_target(run.path, "summary.txt"), ("\n".join(lines) + "\n").encode())
     figures = {}
     if plots:
         for name in STUDY_FILES[3:]:
-            _target(run.path, name)
+            plain_target(run.path, name)
         figures = study_plots(rows, summaries, run.path)
         figures.update(_drawings(run, rows))
     return {
@@ -408,7 +412,7 @@ def _drawings(run: RunData, rows: list[dict[str, Any]]) -> dict[str, Path]:
         arch = run.architecture(r["hash"])
         if arch is not None:
             name = f"setting-{index}.svg"
-            out[f"drawing {index}"] = render_architecture(arch, _target(folder, name))
+            out[f"drawing {index}"] = render_architecture(arch, plain_target(folder, name))
     return out
 
 
@@ -422,7 +426,9 @@ FAMILY_COLORS = {"er": "#4477AA", "ba": "#EE6677", "ws": "#228833"}
 _OTHER_COLORS = ("#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
 
 
-def _family_color(family: str, seen: dict[str, str]) -> str:
+def family_color(family: str, seen: dict[str, str]) -> str:
+    """A family's colour in every study figure (an unknown one gets the next free colour,
+    remembered in ``seen``)."""
     if family in FAMILY_COLORS:
         return FAMILY_COLORS[family]
     if family not in seen:
@@ -475,7 +481,7 @@ def study_plots(
             x,
             100 * s.mean,
             yerr=None if s.std is None else 100 * s.std,
-            color=_family_color(family_of.get(s.label, ""), other),
+            color=family_color(family_of.get(s.label, ""), other),
             capsize=3,
             width=0.8,
         )
@@ -499,7 +505,7 @@ def study_plots(
                 s=16,
                 alpha=0.75,
                 label=fam,
-                color=_family_color(fam, other),
+                color=family_color(fam, other),
             )
     ax.set_xlabel("MACs per example")
     ax.set_ylabel(f"{split} accuracy (%)")
@@ -522,11 +528,10 @@ def study_plots(
             ]
             for fam in sorted({p[2] for p in pts}):
                 sel = [(x, y) for x, y, f in pts if f == fam]
-                ax.scatter(
-                    *zip(*sel, strict=True), s=12, alpha=0.7, color=_family_color(fam, other)
-                )
+                ax.scatter(*zip(*sel, strict=True), s=12, alpha=0.7, color=family_color(fam, other))
             xs_, ys_ = [p[0] for p in pts], [p[1] for p in pts]
-            rho = stats.spearmanr(xs_, ys_).statistic if len(set(xs_)) > 1 else float("nan")
+            varied = len(set(xs_)) > 1 and len(set(ys_)) > 1
+            rho = stats.spearmanr(xs_, ys_).statistic if varied else float("nan")
             title = f"rho = {rho:.2f}" if math.isfinite(rho) else "rho = -"
             ax.set_title(title, fontsize=8)
             ax.set_xlabel(key.replace("_", " ") + " (mean of stages)", fontsize=8)

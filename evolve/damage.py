@@ -41,8 +41,9 @@ from genesis.runfolder import (
 
 __all__ = ["KEY_PATTERN", "DAMAGE_DIR", "study_damage"]
 
-#: A study training's key (:class:`evolve.study.StudyJob`): setting, graph instance, train seed.
-KEY_PATTERN = re.compile(r"s\d{1,6}-g\d{1,6}-t\d{1,6}")
+#: A study training's key (:class:`evolve.study.StudyJob`): setting, op (an ops study), graph
+#: instance, train seed.
+KEY_PATTERN = re.compile(r"s\d{1,6}(-o\d{1,3})?-g\d{1,6}-t\d{1,6}")
 
 #: The subfolder of a study folder that damage results go to.
 DAMAGE_DIR = "damage"

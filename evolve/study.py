@@ -41,6 +41,7 @@ __all__ = [
     "GRIDS",
     "MAX_STUDY_NETWORKS",
     "PAPER_GRID",
+    "PAPER_OPS",
     "Setting",
     "StudyConfig",
     "StudyRunConfig",
@@ -54,6 +55,13 @@ MAX_STUDY_NETWORKS = 10_000
 
 #: Most settings one study may list.
 MAX_SETTINGS = 500
+
+#: Most node ops one study may cross its settings with.
+MAX_OPS = 16
+
+#: The node ops of RandWire's Figure 6 (``genesis study ops``' default): its separable 3x3
+#: conv, a plain 3x3 conv, and 3x3 max- or average-pooling followed by a 1x1 conv.
+PAPER_OPS = ("sep_conv_3x3", "conv_3x3", "max_pool_conv_1x1", "avg_pool_conv_1x1")
 
 
 @dataclass(frozen=True)
@@ -152,9 +160,26 @@ class StudyConfig:
     max_params: int | None = None  # hard cap on parameters, likewise
     final: bool = False  # train on the whole training set, score on the official test split
     seed: int = 0  # instance g draws its graphs with seed + g, training t trains with seed + t
+    # node ops to cross every setting with (genesis study ops): each setting's graphs, drawn
+    # alike, once with every op, each network matched to match_macs; empty: each setting's op
+    ops: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        from genesis.ops import OPS
         from genesis.presets import get_preset
+
+        if not isinstance(self.ops, (tuple, list)) or not all(isinstance(o, str) for o in self.ops):
+            raise GenesisError(f"study ops must be a list of op names, got {self.ops!r}")
+        object.__setattr__(self, "ops", tuple(self.ops))
+        unknown = [o for o in self.ops if o not in OPS]
+        if unknown:
+            raise GenesisError(
+                f"study ops: unknown op(s) {unknown}; known: {', '.join(sorted(OPS))}"
+            )
+        if len(set(self.ops)) != len(self.ops) or len(self.ops) > MAX_OPS:
+            raise GenesisError(
+                f"study ops must be distinct, at most MAX_OPS = {MAX_OPS}, got {list(self.ops)}"
+            )
 
         settings = self.settings
         if not isinstance(settings, (tuple, list)) or not settings:
@@ -196,7 +221,8 @@ class StudyConfig:
         if self.networks > MAX_STUDY_NETWORKS:
             raise GenesisError(
                 f"study has {self.networks} trainings ({len(built)} settings x "
-                f"{self.graph_seeds} graph seeds x {self.train_seeds} train seeds); the cap is "
+                + (f"{len(self.ops)} ops x " if self.ops else "")
+                + f"{self.graph_seeds} graph seeds x {self.train_seeds} train seeds); the cap is "
                 f"MAX_STUDY_NETWORKS = {MAX_STUDY_NETWORKS}"
             )
         for name in ("match_macs", "max_macs"):
@@ -224,7 +250,19 @@ class StudyConfig:
     @property
     def networks(self) -> int:
         """Trainings the study holds."""
-        return len(self.settings) * self.graph_seeds * self.train_seeds
+        return len(self.settings) * max(1, len(self.ops)) * self.graph_seeds * self.train_seeds
+
+    def variants(self) -> list[tuple[int, int | None, str, str]]:
+        """The bars of the study in order: (setting index, op index or None, op, label). With
+        ``ops`` each setting appears once per op, labelled ``"<setting> [<op>]"``."""
+        out = []
+        for i, setting in enumerate(self.settings):
+            if not self.ops:
+                out.append((i, None, setting.op, setting.label))
+                continue
+            for j, op in enumerate(self.ops):
+                out.append((i, j, op, f"{setting.label} [{op}]"))
+        return out
 
 
 def _study_proxy() -> ProxyConfig:
@@ -306,8 +344,12 @@ class StudyRunConfig:
 class StudyJob:
     """One training of the study: which setting, instance and seed, and the matched network."""
 
-    key: str  # "s<setting>-g<instance>-t<train seed index>", unique in the study
+    key: str  # "s<setting>[-o<op>]-g<instance>-t<train seed index>", unique in the study
     setting: int  # index into the config's settings
+    group: int  # index of its bar (StudyConfig.variants): the setting, or the setting x op
+    op_index: int | None  # index into the config's ops (None: the setting's own op)
+    op: str  # the op of every compute node
+    label: str  # the bar's label
     graph_seed: int  # the seed its graphs were drawn with
     train_seed: int  # the seed it trains with
     arch: Any  # the Architecture (widths matched)
@@ -335,7 +377,8 @@ def study_jobs(cfg: StudyRunConfig) -> list[StudyJob]:
         batch_size=s.batch_size or recipe.batch_size,
     )
     jobs = []
-    for i, setting in enumerate(s.settings):
+    for group, (i, j, op, label) in enumerate(s.variants()):
+        setting = s.settings[i]
         for g in range(s.graph_seeds):
             graph_seed = s.seed + g
             arch = build_architecture(
@@ -345,12 +388,12 @@ def study_jobs(cfg: StudyRunConfig) -> list[StudyJob]:
                 seed=graph_seed,
                 channels=s.channels,
                 nodes=setting.nodes,
-                op=setting.op,
+                op=op,
                 train=train,
             )
             if s.match_macs is not None:
                 arch, macs = match_macs(
-                    arch, s.match_macs, s.tolerance, what=f"{setting.label} graph seed {graph_seed}"
+                    arch, s.match_macs, s.tolerance, what=f"{label} graph seed {graph_seed}"
                 )
             cx = count_complexity(arch)
             skipped = None
@@ -362,8 +405,12 @@ def study_jobs(cfg: StudyRunConfig) -> list[StudyJob]:
             for t in range(s.train_seeds):
                 jobs.append(
                     StudyJob(
-                        key=f"s{i}-g{g}-t{t}",
+                        key=f"s{i}-g{g}-t{t}" if j is None else f"s{i}-o{j}-g{g}-t{t}",
                         setting=i,
+                        group=group,
+                        op_index=j,
+                        op=op,
+                        label=label,
                         graph_seed=graph_seed,
                         train_seed=s.seed + t,
                         arch=arch,
@@ -383,11 +430,14 @@ def _entry(cfg: StudyRunConfig, job: StudyJob, record: dict[str, Any], kind: str
         "kind": kind,  # "train" or "skipped"
         "key": job.key,
         "setting": job.setting,
-        "label": setting.label,
+        "group": job.group,
+        "label": job.label,
+        "base": setting.label,  # the setting's own label (without the op of an ops study)
         "family": setting.family,
         "params": setting.params,
         "nodes": setting.nodes,
-        "op": setting.op,
+        "op": job.op,
+        "op_index": job.op_index,
         "graph_seed": job.graph_seed,
         "train_seed": job.train_seed,
         "hash": job.hash,
@@ -459,8 +509,7 @@ def run_study(
             entry = _entry(cfg, job, failure_record(task, "skipped", job.skipped), "skipped")
             folder.append_evaluation(entry)
             done[job.key] = entry
-            label = cfg.study.settings[job.setting].label
-            log(f"{label} graph {job.graph_seed}: skipped, {job.skipped}")
+            log(f"{job.label} graph {job.graph_seed}: skipped, {job.skipped}")
             continue
         tasks.append((job.key, task))
     total, count = len(jobs), [len(done)]
@@ -480,7 +529,7 @@ def run_study(
         acc = record.get("accuracy")
         score = f"{split} acc {acc:.4f}" if acc is not None else f"{record.get('status')}"
         log(
-            f"[{count[0]}/{total}] {cfg.study.settings[job.setting].label} graph {job.graph_seed} "
+            f"[{count[0]}/{total}] {job.label} graph {job.graph_seed} "
             f"seed {job.train_seed}: {score}, {job.macs:,} MACs ({job.widths}) | "
             f"{format_clock(elapsed)} elapsed, ~{format_clock(left)} left"
         )

@@ -73,6 +73,7 @@ def damage_plots(rows: list[dict[str, Any]], folder: str | os.PathLike) -> dict[
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     from visualize.plots import save_figure
 
@@ -123,6 +124,7 @@ def damage_plots(rows: list[dict[str, Any]], folder: str | os.PathLike) -> dict[
         rho = _spearman([x for x, _, _ in pts], [y for _, y, _ in pts])
         ax.set_title(f"Spearman rho = {'-' if rho is None else f'{rho:+.2f}'}", fontsize=9)
         ax.set_xlabel(label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"{split_name} accuracy drop (pt)".strip())
         ax.axhline(0, color="#888888", lw=0.6)
         if any(families):

@@ -35,7 +35,16 @@ from genesis.runfolder import MAX_WEIGHTS_BYTES, RUN_FILES, atomic_write, read_b
 from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
 from visualize.render import architecture_graph, edge_weights
 from visualize.runs import RunData, number, read_run
-from visualize.study import is_study, study_plots, study_rows, summarize_settings, summary_lines
+from visualize.study import (
+    is_study,
+    ops_analysis,
+    ops_lines,
+    ops_plot,
+    study_plots,
+    study_rows,
+    summarize_settings,
+    summary_lines,
+)
 
 __all__ = ["check_output", "write_report"]
 
@@ -285,6 +294,34 @@ def _finish(run: RunData, parts: list[str], notes_at: int, out: Path) -> Path:
     return out
 
 
+def _damage_section(run: RunData, add, tmp: Path) -> None:
+    """The study's graph damage (``genesis study damage --study``), when it has been scored:
+    read from ``damage/damage.jsonl`` (bounded, a regular file only), drawn afresh."""
+    from genesis.runfolder import read_jsonl
+    from visualize.damage import damage_plots, damage_summary
+
+    folder = run.path / "damage"
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    values, problems = read_jsonl(folder / "damage.jsonl", strict=False)
+    run.problems.extend(f"damage/{p}" for p in problems)
+    rows = [
+        r
+        for v in values
+        if isinstance(v, dict) and isinstance(v.get("rows"), list)
+        for r in v["rows"]
+        if isinstance(r, dict)
+    ]
+    if not rows:
+        return
+    add("<h2>Graph damage (one node or edge removed, not retrained)</h2>")
+    add("<pre>" + _esc("\n".join(damage_summary(rows))) + "</pre>")
+    figures = damage_plots(rows, tmp)
+    for kind in ("node", "edge"):
+        if kind in figures:
+            add(_png(figures[kind]))
+
+
 def _head(title: str) -> str:
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_esc(title)}</title>"
@@ -356,6 +393,12 @@ def _write_study_report(run: RunData, out: Path) -> Path:
         ):
             add(f"<h2>{title}</h2>")
             add(_png(figures.get(key)))
+        ops = ops_analysis(rows)
+        if ops is not None:
+            add("<h2>Node ops (the same graphs with each op)</h2>")
+            add("<pre>" + _esc("\n".join(ops_lines(ops))) + "</pre>")
+            add(_png(ops_plot(ops, split or "?", Path(tmp) / "ops.png")["ops"]))
+        _damage_section(run, add, Path(tmp))
     add("<h2>One graph per setting</h2>")
     first: dict[int, dict[str, Any]] = {}
     for r in sorted(rows, key=lambda r: (r["setting_index"], r["graph_seed"], r["train_seed"])):

@@ -27,6 +27,7 @@ import io
 import math
 import os
 import statistics
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ __all__ = [
     "plain_target",
     "study_plots",
     "summary_lines",
+    "OpsAnalysis",
+    "ops_analysis",
+    "ops_lines",
     "write_study_outputs",
 ]
 
@@ -75,6 +79,9 @@ STUDY_FILES = (
     "study_stats.png",
     "study_heatmap.png",
 )
+
+#: What :func:`write_study_outputs` adds for a study of node ops (``genesis study ops``).
+OPS_FILES = ("ops.csv", "ops_correlation.csv", "study_ops.png")
 
 #: Significance level of the test against the best setting.
 ALPHA = 0.05
@@ -122,6 +129,7 @@ def study_rows(run: RunData) -> list[dict[str, Any]]:
         if label is None or None in (setting, graph_seed, train_seed):
             bad += 1
             continue
+        group = _count(e.get("group"))  # its bar: the setting, or setting x op (ops study)
         r = e["result"]
         arch = run.architecture(e["hash"])
         stats: dict[str, float | None] = dict.fromkeys(STAT_COLUMNS)
@@ -135,7 +143,8 @@ def study_rows(run: RunData) -> list[dict[str, Any]]:
         rows.append(
             {
                 "setting": label,
-                "setting_index": setting,
+                "setting_index": setting if group is None else group,
+                "base": _label(e.get("base")) or label,
                 "family": _label(e.get("family")) or "",
                 "nodes": _count(e.get("nodes")),
                 "op": _label(e.get("op")) or "",
@@ -237,7 +246,9 @@ def summarize_settings(rows: list[dict[str, Any]]) -> list[SettingSummary]:
                 continue
             accs = _accs(groups[s.index])
             if len(accs) > 1 and len(best_accs) > 1:
-                p = float(stats.ttest_ind(accs, best_accs, equal_var=False).pvalue)
+                with warnings.catch_warnings():  # near-identical samples: scipy warns, p stays
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    p = float(stats.ttest_ind(accs, best_accs, equal_var=False).pvalue)
                 if math.isfinite(p):
                     s.p_value = p
                     s.beyond_noise = p < ALPHA
@@ -294,6 +305,94 @@ def summary_lines(summaries: list[SettingSummary], split: str) -> list[str]:
     return lines
 
 
+@dataclass
+class OpsAnalysis:
+    """A study of node ops: each setting's mean accuracy with each op, and how alike the ops
+    rank the settings (RandWire's Figure 6: Pearson 0.91-0.98 between its ops)."""
+
+    ops: list[str]  # in study order
+    settings: list[str]  # the settings' own labels, in study order
+    cells: dict[tuple[str, str], list[float]]  # (setting, op) -> accuracies that finished
+    pairs: list[dict[str, Any]]  # op_a, op_b, settings (n), pearson, spearman (None: n < 3)
+
+    def mean(self, setting: str, op: str) -> float | None:
+        accs = self.cells.get((setting, op), [])
+        return statistics.fmean(accs) if accs else None
+
+
+def ops_analysis(rows: list[dict[str, Any]]) -> OpsAnalysis | None:
+    """The ops table of ``study.csv``'s rows, or None when no setting was trained with two ops
+    or more (a generators study)."""
+    from scipy import stats
+
+    ops: list[str] = []
+    settings: list[str] = []
+    cells: dict[tuple[str, str], list[float]] = {}
+    for r in rows:
+        base, op = r.get("base") or r["setting"], r.get("op") or ""
+        if op not in ops:
+            ops.append(op)
+        if base not in settings:
+            settings.append(base)
+        accs = cells.setdefault((base, op), [])
+        if number(r["accuracy"]) is not None:
+            accs.append(r["accuracy"])
+    if len(ops) < 2 or not any(sum((b, o) in cells for o in ops) >= 2 for b in settings):
+        return None
+    analysis = OpsAnalysis(ops, settings, cells, [])
+    for i, a in enumerate(ops):
+        for b in ops[i + 1 :]:
+            both = [
+                (analysis.mean(x, a), analysis.mean(x, b))
+                for x in settings
+                if analysis.mean(x, a) is not None and analysis.mean(x, b) is not None
+            ]
+            pearson = spearman = None
+            xs, ys = [p[0] for p in both], [p[1] for p in both]
+            if len(both) >= 3 and len(set(xs)) > 1 and len(set(ys)) > 1:
+                pearson = float(stats.pearsonr(xs, ys).statistic)
+                spearman = float(stats.spearmanr(xs, ys).statistic)
+            analysis.pairs.append(
+                {
+                    "op_a": a,
+                    "op_b": b,
+                    "settings": len(both),
+                    "pearson": pearson,
+                    "spearman": spearman,
+                }
+            )
+    return analysis
+
+
+def ops_lines(analysis: OpsAnalysis) -> list[str]:
+    """The ops part of ``summary.txt``: each op's best setting, then the rank agreement."""
+    lines = ["node ops (each setting's graphs with every op, matched MACs):"]
+    for op in analysis.ops:
+        means = [(analysis.mean(x, op), x) for x in analysis.settings]
+        means = [m for m in means if m[0] is not None]
+        if means:
+            best = max(means)
+            mean = statistics.fmean(m[0] for m in means)
+            lines.append(f"  {op}: best {best[1]} {_pts(best[0])}, mean of settings {_pts(mean)}")
+    for p in analysis.pairs:
+        if p["pearson"] is None:
+            lines.append(
+                f"  {p['op_a']} vs {p['op_b']}: fewer than 3 settings with both, no correlation"
+            )
+        else:
+            lines.append(
+                f"  {p['op_a']} vs {p['op_b']}: Pearson r {p['pearson']:+.2f}, Spearman rho "
+                f"{p['spearman']:+.2f} over {p['settings']} settings"
+            )
+    rs = [p["pearson"] for p in analysis.pairs if p["pearson"] is not None]
+    if rs:
+        lines.append(
+            f"  the ops rank the settings alike where r is near 1 (RandWire: 0.91-0.98); here "
+            f"{min(rs):+.2f} to {max(rs):+.2f}"
+        )
+    return lines
+
+
 def csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     """``rows`` as CSV text with a header of ``columns`` (None written as an empty cell)."""
     buf = io.StringIO()
@@ -341,6 +440,10 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
     summaries = summarize_settings(rows)
     splits = {r["split"] for r in rows if r["split"]}
     lines = summary_lines(summaries, splits.pop() if len(splits) == 1 else "")
+    ops = ops_analysis(rows)
+    if ops is not None:
+        lines += ops_lines(ops)
+        _write_ops_tables(run.path, ops)
     columns = [c for c in rows[0] if c != "setting_index"] if rows else ["setting"]
     atomic_write(plain_target(run.path, "study.csv"), csv_bytes(rows, columns))
     summary_columns = [
@@ -383,6 +486,8 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
         for name in STUDY_FILES[3:]:
             plain_target(run.path, name)
         figures = study_plots(rows, summaries, run.path)
+        if ops is not None:
+            figures.update(ops_plot(ops, _split_name(rows), plain_target(run.path, OPS_FILES[2])))
         figures.update(_drawings(run, rows))
     return {
         "rows": rows,
@@ -391,6 +496,74 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
         "figures": figures,
         "problems": run.problems,
     }
+
+
+def _write_ops_tables(folder: Path, ops: OpsAnalysis) -> None:
+    """``ops.csv`` (per setting: mean, std and n with each op) and ``ops_correlation.csv``."""
+    columns = ["setting"] + [f"{op} {k}" for op in ops.ops for k in ("mean", "std", "n")]
+    table = []
+    for x in ops.settings:
+        row: dict[str, Any] = {"setting": x}
+        for op in ops.ops:
+            accs = ops.cells.get((x, op), [])
+            row[f"{op} mean"] = _round(ops.mean(x, op))
+            row[f"{op} std"] = _round(statistics.stdev(accs)) if len(accs) > 1 else None
+            row[f"{op} n"] = len(accs)
+        table.append(row)
+    atomic_write(plain_target(folder, OPS_FILES[0]), csv_bytes(table, columns))
+    pairs = [
+        {**p, "pearson": _round(p["pearson"]), "spearman": _round(p["spearman"])} for p in ops.pairs
+    ]
+    atomic_write(
+        plain_target(folder, OPS_FILES[1]),
+        csv_bytes(pairs, ["op_a", "op_b", "settings", "pearson", "spearman"]),
+    )
+
+
+def ops_plot(ops: OpsAnalysis, split: str, path: str | os.PathLike) -> dict[str, Path]:
+    """Each op's mean accuracy per setting (± std), one line per op (RandWire's Figure 6 as
+    one panel), with the lowest Pearson r between two ops in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from genesis.ops import op_colors
+    from visualize.plots import save_figure
+
+    colors = op_colors()
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * len(ops.settings) + 2), 3.6))
+    xs = list(range(len(ops.settings)))
+    for k, op in enumerate(ops.ops):
+        pts = [
+            (x, 100 * ops.mean(s, op), 100 * statistics.stdev(ops.cells[(s, op)]))
+            if len(ops.cells.get((s, op), [])) > 1
+            else (x, 100 * ops.mean(s, op), 0.0)
+            for x, s in zip(xs, ops.settings, strict=True)
+            if ops.mean(s, op) is not None
+        ]
+        if not pts:
+            continue
+        shift = 0.08 * (k - (len(ops.ops) - 1) / 2)
+        ax.errorbar(
+            [p[0] + shift for p in pts],
+            [p[1] for p in pts],
+            yerr=[p[2] for p in pts],
+            marker="o",
+            ms=4,
+            capsize=2,
+            label=op,
+            color=colors.get(op),
+        )
+    ax.set_xticks(xs, ops.settings, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel(f"{split} accuracy (%), mean ± std")
+    rs = [p["pearson"] for p in ops.pairs if p["pearson"] is not None]
+    if rs:
+        ax.set_title(f"Pearson r between ops: {min(rs):+.2f} to {max(rs):+.2f}", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return {"ops": save_figure(fig, Path(path))}
 
 
 def _drawings(run: RunData, rows: list[dict[str, Any]]) -> dict[str, Path]:

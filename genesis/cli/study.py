@@ -95,6 +95,31 @@ def add_study(sub: argparse._SubParsersAction) -> None:
         "summary.txt (mean, std, 95%% interval and Welch's t-test against the best setting) into "
         "the run folder. The test split is read only with --final.",
     )
+    _add_training_flags(gen, ops=False)
+    ops = kinds.add_parser(
+        "ops",
+        help="the same graphs with each node op, at matched MACs (RandWire's Figure 6)",
+        description="Train every setting's graph instances once with each op of --ops, every "
+        "network matched to --match-macs, all with the same recipe: does the ranking of the "
+        "generators survive a change of node op? Writes what generators writes, plus ops.csv "
+        "(each setting's mean with each op), ops_correlation.csv (Pearson and Spearman between "
+        "every two ops, over the settings) and study_ops.png.",
+    )
+    _add_training_flags(ops, ops=True)
+    _add_damage(kinds)
+
+
+def _ops_list(text: str) -> tuple[str, ...]:
+    ops = tuple(o.strip() for o in text.split(",") if o.strip())
+    if len(ops) < 2:
+        raise argparse.ArgumentTypeError(
+            f"--ops needs two ops or more, comma-separated, got {text!r}"
+        )
+    return ops
+
+
+def _add_training_flags(gen: argparse.ArgumentParser, ops: bool) -> None:
+    """The flags of a study that trains (generators, ops)."""
     gen.add_argument(
         "--config", metavar="FILE.toml", help="a study config ([study], [proxy], [execution])"
     )
@@ -112,7 +137,17 @@ def add_study(sub: argparse._SubParsersAction) -> None:
         help="a setting, e.g. ws:k=4,p=0.75 (repeat for several; replaces the grid)",
     )
     gen.add_argument("--nodes", type=int, help="compute nodes per stage of every setting (8)")
-    gen.add_argument("--op", help="op of every node of every setting (sep_conv_3x3)")
+    if ops:
+        from evolve.study import PAPER_OPS
+
+        gen.add_argument(
+            "--ops",
+            type=_ops_list,
+            metavar="OP,OP,...",
+            help=f"the node ops, each with every setting ({','.join(PAPER_OPS)})",
+        )
+    else:
+        gen.add_argument("--op", help="op of every node of every setting (sep_conv_3x3)")
     gen.add_argument("--graph-seeds", type=int, metavar="K", help="graph instances per setting (3)")
     gen.add_argument(
         "--train-seeds", type=int, metavar="R", help="trainings per instance, other seeds (1)"
@@ -148,7 +183,6 @@ def add_study(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--out", metavar="DIR", help="new run folder (default: runs/study-<time>)")
     where.add_argument("--resume", metavar="DIR", help="continue the study in DIR")
     gen.set_defaults(func=cmd_study_generators)
-    _add_damage(kinds)
 
 
 def _add_damage(kinds: argparse._SubParsersAction) -> None:
@@ -292,17 +326,30 @@ def _settings(cfg, args: argparse.Namespace):
         settings = list(GRIDS[args.grid])
     else:
         settings = list(cfg.study.settings)
-    if args.nodes is not None or args.op is not None:
+    op = getattr(args, "op", None)
+    if args.nodes is not None or op is not None:
         settings = [
             Setting(
                 s.family,
                 s.params,
                 args.nodes if args.nodes is not None else s.nodes,
-                args.op if args.op is not None else s.op,
+                op if op is not None else s.op,
             )
             for s in settings
         ]
     return replace(cfg, study=replace(cfg.study, settings=tuple(settings)))
+
+
+def _ops(cfg, args: argparse.Namespace):
+    """``study ops``: --ops, else the config's ops, else RandWire's four (PAPER_OPS)."""
+    from dataclasses import replace
+
+    from evolve.study import PAPER_OPS
+
+    ops = args.ops or cfg.study.ops or PAPER_OPS
+    if len(ops) < 2:
+        raise GenesisError(f"genesis study ops needs two ops or more, got {list(ops)}")
+    return replace(cfg, study=replace(cfg.study, ops=tuple(ops)))
 
 
 def cmd_study_generators(args: argparse.Namespace) -> int:
@@ -326,7 +373,8 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
             for k, x in v.items()
             if x is not None
         )
-        if given or args.config or args.setting or args.grid or args.nodes or args.op:
+        flags = (args.config, args.setting, args.grid, args.nodes)
+        if given or any(flags) or getattr(args, "op", None) or getattr(args, "ops", None):
             raise GenesisError(
                 "--resume continues with the study's own config.toml; give only the folder "
                 "(and execution flags)"
@@ -338,6 +386,12 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
     else:
         cfg = load_config(args.config, kind=StudyRunConfig) if args.config else StudyRunConfig()
         cfg = _settings(cfg.with_overrides(**overrides), args)
+        if args.study_command == "ops":
+            cfg = _ops(cfg, args)
+        elif cfg.study.ops:
+            raise GenesisError(
+                "the config crosses its settings with ops ([study] ops): run genesis study ops"
+            )
         _check_data(cfg, check_proxy_data)
         folder = RunFolder(args.out or _fresh_run_dir("study"))
         folder.check_new()
@@ -348,7 +402,9 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
         if not args.resume:
             folder.create(cfg)
         print(
-            f"study: {len(cfg.study.settings)} settings x {cfg.study.graph_seeds} graph seeds x "
+            f"study: {len(cfg.study.settings)} settings x "
+            + (f"{len(cfg.study.ops)} ops x " if cfg.study.ops else "")
+            + f"{cfg.study.graph_seeds} graph seeds x "
             f"{cfg.study.train_seeds} train seeds = {len(jobs)} trainings"
             + (
                 f", MACs matched to {cfg.study.match_macs:g} (±{cfg.study.tolerance:.0%})"
@@ -373,7 +429,11 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
         folder.write_state("finished", trained=trained, networks=len(jobs))
         tables = write_study_outputs(folder.path)
     print("\n".join(tables["lines"]))
-    print(f"wrote {folder.path / 'study.csv'}, summary.csv and summary.txt")
+    print(
+        f"wrote {folder.path / 'study.csv'}, summary.csv"
+        + (", ops.csv, ops_correlation.csv" if cfg.study.ops else "")
+        + " and summary.txt"
+    )
     return 0
 
 

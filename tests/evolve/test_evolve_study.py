@@ -400,3 +400,87 @@ def test_study_tables_refuse_a_search_folder(tmp_path):
     (tmp_path / "config.toml").write_text("[search]\n")
     with pytest.raises(GenesisError, match="not a study folder"):
         write_study_outputs(tmp_path)
+
+
+# -- genesis study ops -----------------------------------------------------------------------------
+def test_an_ops_study_draws_each_graph_once_and_matches_every_op():
+    from evolve.damage import KEY_PATTERN
+    from evolve.study import PAPER_OPS
+
+    cfg = StudyRunConfig(
+        study=StudyConfig(settings=DEFAULT_GRID[:3], graph_seeds=2, ops=PAPER_OPS, match_macs=1e6)
+    )
+    jobs = study_jobs(cfg)
+    assert len(jobs) == cfg.study.networks == 3 * 4 * 2
+    assert all(KEY_PATTERN.fullmatch(j.key) for j in jobs) and len({j.key for j in jobs}) == 24
+    for j in jobs:
+        assert abs(j.macs - 1e6) <= 2e4, (j.key, j.macs)
+        assert j.arch.op_names() == {j.op} and j.label.endswith(f" [{j.op}]")
+    # instance g of a setting is the same graph with every op; only the widths differ
+    for i in range(3):
+        for g in (0, 1):
+            same = [j for j in jobs if j.setting == i and j.graph_seed == g]
+            assert len(same) == 4
+            wirings = {tuple(tuple(sorted(s.graph.edges)) for s in j.arch.stages) for j in same}
+            assert len(wirings) == 1
+    # a plain 3x3 conv costs more per channel than a separable one: it is matched narrower
+    first = {j.op: j for j in jobs if j.setting == 0 and j.graph_seed == 0}
+    assert first["conv_3x3"].arch.stages[0].channels < first["sep_conv_3x3"].arch.stages[0].channels
+
+
+def test_a_synthetic_ops_study_writes_the_rank_correlations(tmp_path, capsys):
+    out = tmp_path / "ops"
+    argv = ["study", "ops", *SYNTHETIC, "--graph-seeds", "2", "--ops", "sep_conv_3x3,conv_3x3"]
+    argv += ["--setting", "er:p=0.2", "--setting", "ba:m=1", "--setting", "ws:k=4,p=0.75"]
+    assert _call([*argv, "--out", out]) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "3 settings x 2 ops x 2 graph seeds" in printed and "ops.csv" in printed
+    cfg = load_config(out / "config.toml", kind=StudyRunConfig)
+    assert cfg.study.ops == ("sep_conv_3x3", "conv_3x3")
+    rows = _csv(out / "study.csv")
+    assert len(rows) == 12 and {r["op"] for r in rows} == {"sep_conv_3x3", "conv_3x3"}
+    # ops.csv: each setting's mean with each op, read again from study.csv
+    table = {r["setting"]: r for r in _csv(out / "ops.csv")}
+    assert list(table) == ["ER(p=0.2)", "BA(m=1)", "WS(k=4, p=0.75)"]
+    means = {}
+    for base in table:
+        for op in cfg.study.ops:
+            accs = [float(r["accuracy"]) for r in rows if r["base"] == base and r["op"] == op]
+            means[base, op] = sum(accs) / len(accs)
+            assert float(table[base][f"{op} mean"]) == pytest.approx(means[base, op], abs=1e-6)
+            assert table[base][f"{op} n"] == "2"
+    (pair,) = _csv(out / "ops_correlation.csv")
+    xs = [means[b, "sep_conv_3x3"] for b in table]
+    ys = [means[b, "conv_3x3"] for b in table]
+    assert pair["settings"] == "3"
+    assert float(pair["pearson"]) == pytest.approx(stats.pearsonr(xs, ys).statistic, abs=1e-5)
+    assert float(pair["spearman"]) == pytest.approx(stats.spearmanr(xs, ys).statistic, abs=1e-5)
+    text = (out / "summary.txt").read_text()
+    assert "sep_conv_3x3 vs conv_3x3: Pearson r" in text
+    assert (out / "study_ops.png").read_bytes()[:4] == b"\x89PNG"
+    # a resume trains nothing more and rewrites the same tables
+    before = (out / "ops.csv").read_text()
+    assert _call(["study", "ops", "--resume", out, "--workers", "1"]) == 0
+    assert len(_log(out)) == 12 and (out / "ops.csv").read_text() == before
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["study", "ops", "--ops", "conv_3x3"], "two ops or more"),
+        (["study", "ops", "--ops", "conv_3x3,nope"], "unknown op"),
+        (["study", "ops", "--ops", "conv_3x3,conv_3x3"], "distinct"),
+    ],
+)
+def test_bad_ops_are_one_line_and_exit_2(tmp_path, capsys, argv, match):
+    assert _call([*argv, *SYNTHETIC, "--out", tmp_path / "o"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_config_with_ops_belongs_to_study_ops(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text('[study]\nops = ["conv_3x3", "sep_conv_3x3"]\n')
+    argv = ["study", "generators", "--config", tmp_path / "s.toml", *SYNTHETIC]
+    assert _call([*argv, "--out", tmp_path / "o"]) == 2
+    assert "run genesis study ops" in capsys.readouterr().err

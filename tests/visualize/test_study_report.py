@@ -99,3 +99,46 @@ def test_a_hostile_study_folder_gets_a_report_and_nothing_else(study, tmp_path):
     with pytest.raises(Exception, match="not a plain folder"):
         write_study_outputs(bad)
     assert list(outside.iterdir()) == []
+
+
+def test_an_ops_study_with_damage_shows_both_in_its_report(tmp_path):
+    out = tmp_path / "ops"
+    argv = ["study", "ops", "--fitness", "synthetic", "--workers", "1", "--graph-seeds", "2"]
+    argv += ["--setting", "er:p=0.2", "--setting", "ba:m=1", "--setting", "ws:k=4,p=0.75"]
+    assert main([*argv, "--ops", "sep_conv_3x3,conv_3x3", "--out", str(out)]) == 0
+    # damage scores as genesis study damage --study writes them, and lines a hostile folder
+    # could hold: wrong types, markup, a damaged line
+    (out / "damage").mkdir()
+    rows = [
+        {"kind": "none", "family": "er", "accuracy": 0.8, "drop": 0.0},
+        *(
+            {"kind": k, "family": f, "out_degree": d, "in_degree": d, "drop": 0.01 * d}
+            for k in ("node", "edge")
+            for f in ("er", "ba")
+            for d in (1, 2, 3)
+        ),
+        {"kind": "node", "family": "<script>alert(1)</script>", "out_degree": "x", "drop": None},
+    ]
+    lines = [json.dumps({"key": "s0-o0-g0-t0", "rows": rows}), '{"rows": "x"}', "not json", "{}"]
+    (out / "damage" / "damage.jsonl").write_text("\n".join(lines) + "\n")
+    report = write_report(out)
+    text = report.read_text()
+    for label in ("Node ops", "sep_conv_3x3 vs conv_3x3: Pearson r", "Graph damage"):
+        assert label in text, label
+    assert "node removals: 6" in text and "<script>alert(1)</script>" not in text
+    assert "damage/damage.jsonl line 3 is damaged" in text
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    dom = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'a'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert 'data-images="7/7"' in dom  # 4 study figures, the ops figure, 2 damage figures

@@ -54,6 +54,7 @@ def make_task(
     seconds: float | None = None,
     weights_path: str | None = None,
     onnx_path: str | None = None,
+    python_path: str | None = None,
 ) -> dict[str, Any]:
     """The plain-data task for :func:`evaluate_task`.
 
@@ -77,6 +78,7 @@ def make_task(
         "seconds": seconds,  # wall-clock budget of the training (None: epochs alone)
         "weights_path": weights_path,
         "onnx_path": onnx_path,
+        "python_path": python_path,  # standalone PyTorch source (genesis.standalone)
     }
 
 
@@ -231,4 +233,13 @@ def _evaluate(task: dict[str, Any], device: str | None) -> dict[str, Any]:
                 record["onnx_max_diff"] = export_onnx(model.cpu().float(), arch, task["onnx_path"])
             except Exception as exc:  # an export problem must not lose the trained result
                 record["onnx_error"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        if task.get("python_path"):
+            from genesis.standalone import export_python
+
+            try:
+                record["python_max_diff"] = export_python(
+                    model.cpu().float(), arch, task["python_path"]
+                )
+            except Exception as exc:  # likewise
+                record["python_error"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
     return record

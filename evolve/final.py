@@ -34,6 +34,8 @@ _KEPT = (
     "error",
     "onnx_max_diff",
     "onnx_error",
+    "python_max_diff",
+    "python_error",
 )
 
 
@@ -88,6 +90,7 @@ def run_final(
             seconds=fcfg.seconds,
             weights_path=str(folder.path / folder.final_ref(ind.hash, ".pt")),
             onnx_path=str(onnx) if onnx else None,
+            python_path=str(folder.path / folder.final_ref(ind.hash, ".py")),
         )
         todo.append((i, task))
     for _, task in todo:  # fewer members than workers: the idle workers' cores go to them
@@ -152,5 +155,7 @@ def _entry(
         # only files that were written (the synthetic fitness writes none)
         "weights": written(".pt"),
         "onnx": written(".onnx") if onnx and not record.get("onnx_error") else None,
+        # plain PyTorch source (genesis.standalone): imports only torch, loads the weights
+        "python": written(".py") if not record.get("python_error") else None,
         "architecture": folder.arch_ref(ind.hash),
     }

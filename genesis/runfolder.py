@@ -19,6 +19,7 @@ Layout of ``DIR``::
     checkpoint.prev.pkl     the one before (the last good state if the newest is damaged)
     final.json              final retraining of the chosen members (test accuracy)
     final/H.pt, H.onnx      their weights (state_dict) and ONNX models
+    final/H.py              their standalone PyTorch source (imports only torch)
     rungs/H-rK.pt           multi-fidelity: where candidate H stands after rung K (weights,
                             optimizer and generator state, tensors only), until it goes on
     report.html             written by ``genesis report``

@@ -209,7 +209,7 @@ def write_report(
         add(
             "<table><tr><th class='l'>hash</th><th>val acc</th><th>test acc</th><th>MACs</th>"
             "<th>FLOPs</th><th>params</th><th class='l'>origin</th><th>JSON</th><th>weights</th>"
-            "<th>ONNX</th></tr>"
+            "<th>ONNX</th><th>PyTorch</th></tr>"
         )
         for m in run.pareto:
             f = final.get(m["hash"], {})
@@ -220,7 +220,8 @@ def write_report(
                 f"<td>{_si(m.get('params'))}</td><td class='l'>{_fmt(m.get('origin'))}</td>"
                 f"<td>{_link(run, m.get('architecture'), 'json')}</td>"
                 f"<td>{_link(run, f.get('weights'), 'pt')}</td>"
-                f"<td>{_link(run, f.get('onnx'), 'onnx')}</td></tr>"
+                f"<td>{_link(run, f.get('onnx'), 'onnx')}</td>"
+                f"<td>{_link(run, f.get('python'), 'py')}</td></tr>"
             )
         add("</table>")
     else:

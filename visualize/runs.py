@@ -142,7 +142,7 @@ def _clean_records(
         mistyped += _mistyped(raw_r, r, numbers)
         for key in ("status", "origin", "error"):
             r[key] = _text(r.get(key))
-        for key in ("architecture", "weights", "onnx"):
+        for key in ("architecture", "weights", "onnx", "python"):
             r[key] = _path_text(r.get(key))
         out.append(r)
     if bad:

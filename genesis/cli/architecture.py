@@ -203,6 +203,11 @@ def add_export(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("file", metavar="FILE", help="architecture JSON")
     exp.add_argument("--onnx", metavar="OUT.onnx", help="write an ONNX model here")
     exp.add_argument("--program", metavar="OUT.pt2", help="write a torch.export program here")
+    exp.add_argument(
+        "--python",
+        metavar="OUT.py",
+        help="write standalone PyTorch source here (imports only torch; build_model(weights))",
+    )
     exp.add_argument("--weights", metavar="STATE_DICT", help="trained weights (a state_dict file)")
     exp.add_argument("--seed", type=int, default=0, help="init seed when no weights are given")
     exp.set_defaults(func=cmd_export)
@@ -210,12 +215,14 @@ def add_export(sub: argparse._SubParsersAction) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``genesis export``: ONNX and/or torch.export artefacts with the JSON embedded."""
-    refuse_run_outputs(args, "onnx", "program")
+    refuse_run_outputs(args, "onnx", "program", "python")
     from genesis.compiler import compile_architecture
     from genesis.export import export_onnx, export_program, load_weights
 
-    if not (args.onnx or args.program):
-        raise GenesisError("export needs at least one of --onnx OUT.onnx or --program OUT.pt2")
+    if not (args.onnx or args.program or args.python):
+        raise GenesisError(
+            "export needs at least one of --onnx OUT.onnx, --program OUT.pt2 or --python OUT.py"
+        )
     arch = load_architecture(args.file)
     model = compile_architecture(arch, seed=args.seed)
     if args.weights:
@@ -224,6 +231,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         diff = export_onnx(model, arch, args.onnx)
         check = "not checked (onnxruntime missing)" if diff is None else f"max |diff| {diff:.2e}"
         print(f"wrote {args.onnx}: ONNX, dynamic batch, outputs vs PyTorch {check}")
+    if args.python:
+        from genesis.standalone import export_python
+
+        diff = export_python(model, arch, args.python)
+        print(
+            f"wrote {args.python}: standalone PyTorch (imports only torch), outputs vs genesis "
+            f"max |diff| {diff:.2e}"
+        )
     if args.program:
         diff = export_program(model, arch, args.program)
         print(

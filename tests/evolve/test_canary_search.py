@@ -110,6 +110,24 @@ def test_the_final_step_scores_on_test(run):
     assert f["epochs"] == 2
     assert f["weights"] == f"final/{f['hash']}.pt" and f["onnx"] == f"final/{f['hash']}.onnx"
     assert f["onnx_error"] is None and f["onnx_max_diff"] < 1e-4
+    assert f["python"] == f"final/{f['hash']}.py"
+    assert f["python_error"] is None and f["python_max_diff"] <= 1e-6
+
+
+def test_the_final_standalone_source_predicts_what_genesis_does(run):
+    """final/H.py beside the ONNX file: plain PyTorch that loads the final weights."""
+    (f,) = json.loads((run / "final.json").read_text())
+    namespace: dict = {}
+    source = (run / f["python"]).read_text()
+    assert "import genesis" not in source
+    exec(compile(source, f["python"], "exec"), namespace)  # the run's own file
+    standalone = namespace["build_model"](str(run / f["weights"]))
+    model = compile_architecture(load_architecture(run / f["architecture"]))
+    model.load_state_dict(torch.load(run / f["weights"], weights_only=True))
+    model.eval()
+    x, _, _ = normalized_test_images()
+    with torch.no_grad():
+        assert (standalone(x[:64]) - model(x[:64])).abs().max().item() <= 1e-6
 
 
 def test_the_final_weights_reload_and_predict_the_canary(run):

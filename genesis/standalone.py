@@ -98,9 +98,9 @@ _HEADER = '''"""{title}
 Written by genesis {version} from architecture {hash}.
 Plain PyTorch: this file imports only torch.
 
-    from {module} import build_model     # this file, importable as {module}.py
-    model = build_model("weights.pt")   # a state_dict saved by genesis; or build_model() untrained
-    logits = model(images)              # images: float (N, {c}, {h}, {w}), normalised as in training
+    from {module} import build_model    # this file, importable as {module}.py
+    model = build_model("weights.pt")  # a state_dict saved by genesis; build_model(): untrained
+    logits = model(images)             # float (N, {c}, {h}, {w}), normalised as in training
 
 The submodule names (stem0, s0.n3, s0.gate3, head, ...) are genesis's, so its weights load
 unchanged. Node k of stage s aggregates its inputs with weights sigmoid(s<s>.gate<k>) and applies

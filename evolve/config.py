@@ -212,6 +212,7 @@ class ProxyConfig:
     """The short training that scores each candidate (on the validation split only)."""
 
     dataset: str = "fashion-mnist"  # name or folder (genesis.data.load_dataset)
+    resolution: int | None = None  # an image folder's images resized to this; None: as they are
     subset: int | None = 10_000  # training examples of the proxy; None for all
     val_size: int | None = 2000  # validation examples (cut from the training set)
     split_seed: int = 0  # seed of the validation cut
@@ -235,6 +236,7 @@ class ProxyConfig:
 
     def __post_init__(self) -> None:
         _positive("proxy", "subset", self.subset, allow_none=True)
+        _positive("proxy", "resolution", self.resolution, allow_none=True)
         _positive("proxy", "val_size", self.val_size, allow_none=True)
         _positive("proxy", "epochs", self.epochs, integer=False, allow_none=True)
         _positive("proxy", "time_limit", self.time_limit, integer=False, allow_none=True)
@@ -586,7 +588,7 @@ def check_proxy_data(cfg: EvolveConfig, input_shape: Sequence[int] | None = None
     from genesis.data import load_dataset
     from genesis.presets import get_preset
 
-    data = load_dataset(cfg.proxy.dataset)
+    data = load_dataset(cfg.proxy.dataset, cfg.proxy.resolution)
     want = input_shape or get_preset(cfg.space.preset).input_shape
     if tuple(data.shape) != tuple(want):
         raise GenesisError(

@@ -224,7 +224,7 @@ def study_damage(
             if score is None:  # the data once, for every network (one training recipe)
                 p = cfg.proxy
                 splits = make_splits(
-                    load_dataset(p.dataset),
+                    load_dataset(p.dataset, p.resolution),
                     val_size=p.val_size,
                     split_seed=p.split_seed,
                     subset=None if final else p.subset,

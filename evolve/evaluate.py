@@ -84,12 +84,17 @@ def make_task(
 
 @lru_cache(maxsize=4)
 def _splits(
-    dataset: str, val_size: int | None, split_seed: int, subset: int | None, holdout: int = 0
+    dataset: str,
+    val_size: int | None,
+    split_seed: int,
+    subset: int | None,
+    holdout: int = 0,
+    resolution: int | None = None,
 ):
     from genesis.data import load_dataset, make_splits
 
     return make_splits(
-        load_dataset(dataset),
+        load_dataset(dataset, resolution),
         val_size=val_size,
         split_seed=split_seed,
         subset=subset,
@@ -187,6 +192,7 @@ def _evaluate(task: dict[str, Any], device: str | None) -> dict[str, Any]:
         proxy.split_seed,
         None if task["final"] else proxy.subset,
         proxy.holdout,
+        proxy.resolution,
     )
     resume = None
     if task.get("resume_path"):  # a promoted candidate continues where its last rung ended

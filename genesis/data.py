@@ -12,6 +12,9 @@ Sources (``load_dataset(spec)``):
 - a folder holding the four IDX files (``train-images-idx3-ubyte[.gz]``, ...): MNIST works too;
 - a folder of CIFAR-10 python batches (``data_batch_1`` ... ``data_batch_5``, ``test_batch``),
   read as NumPy arrays, never unpickled into objects (see :func:`_read_cifar_batch`);
+- a folder of class subfolders of images (PNG or JPEG, torchvision's ``ImageFolder`` layout:
+  ``PATH/<class>/<image>``; or ``PATH/train/<class>/...`` with ``PATH/test/<class>/...`` as the
+  test split), read once with Pillow into uint8 tensors (see :func:`image_folder`);
 - ``"synthetic"`` or ``"synthetic:CxHxW"``: a tiny seeded dataset of class-dependent patterns,
   for tests;
 - ``"canary"``: a tiny seeded dataset whose test split detects being read by mistake (see
@@ -33,6 +36,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +49,9 @@ __all__ = [
     "Dataset",
     "Splits",
     "DATA_DIRS",
+    "IMAGE_SUFFIXES",
     "canary_dataset",
+    "image_folder",
     "load_dataset",
     "make_splits",
     "read_idx",
@@ -307,6 +313,158 @@ def _cifar_folder(folder: Path) -> Dataset:
     )
 
 
+#: File endings read as images in an image folder (any case).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+#: Largest image file read from an image folder, in bytes.
+MAX_IMAGE_BYTES = 64 * 2**20
+
+#: Most images one image folder may hold (they are held in memory as uint8 tensors).
+MAX_IMAGES = 2_000_000
+
+#: Share of a class-folder dataset cut as its test split when it has no ``test/`` folder.
+TEST_SHARE = 1 / 6
+
+
+def _class_files(root: Path) -> dict[str, list[Path]]:
+    """Class name -> its image files (sorted), for each subfolder of ``root`` (sorted)."""
+    out = {}
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        out[sub.name] = sorted(
+            f
+            for f in sub.rglob("*")
+            if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+        )
+    return out
+
+
+def _read_image(path: Path, resolution: int | None):
+    """One image as a PIL image (grey or RGB, resized when ``resolution`` is given)."""
+    import io
+
+    from PIL import Image
+
+    from genesis.files import Refused, read_regular
+
+    try:
+        data = read_regular(path, MAX_IMAGE_BYTES)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            img.load()
+    except Refused as why:
+        raise GenesisError(
+            f"cannot read image {str(path)!r}: {why.kind} {why.detail or ''}".strip()
+        ) from None
+    except Exception as exc:  # not an image, truncated, too many pixels
+        raise GenesisError(
+            f"cannot read image {str(path)!r}: {type(exc).__name__}: {exc}"
+        ) from None
+    if img.mode in ("1", "L", "LA", "I", "I;16", "F"):
+        img = img.convert("L")
+    else:  # colour, or a palette: grey when its three channels agree everywhere
+        img = img.convert("RGB")
+        r, g, b = (np.asarray(c) for c in img.split())
+        if np.array_equal(r, g) and np.array_equal(g, b):
+            img = img.convert("L")
+    if resolution is not None and img.size != (resolution, resolution):
+        img = img.resize((resolution, resolution), Image.Resampling.BILINEAR)
+    return img
+
+
+def image_folder(
+    folder: str | os.PathLike, resolution: int | None = None, seed: int = 0
+) -> Dataset:
+    """A folder of class subfolders of images as a :class:`Dataset`.
+
+    Parameters
+    ----------
+    folder : path-like
+        ``folder/<class>/<image>`` (images anywhere below the class folder), or
+        ``folder/train/<class>/...`` with ``folder/test/<class>/...``. Classes are the
+        subfolder names in sorted order (labels 0, 1, ...), as torchvision's ``ImageFolder``.
+    resolution : int, optional
+        Resize every image to ``resolution x resolution`` (bilinear). Without it, every image
+        must have the same size.
+    seed : int
+        Without a ``test/`` folder, a seeded :data:`TEST_SHARE` of the images becomes the test
+        split (the same seed, the same split).
+
+    Images are grey (one channel) when every one of them is; otherwise all are read as RGB.
+
+    Raises
+    ------
+    GenesisError
+        Naming the first unreadable file, an image of another size (without ``resolution``), a
+        test class the training split lacks, or a folder with fewer than two classes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for c in ("cat", "dog"):
+    ...     (root / c).mkdir()
+    ...     for i in range(6):
+    ...         Image.new("L", (12, 9), 40 * i).save(root / c / f"{i}.png")
+    >>> d = image_folder(root, resolution=8)
+    >>> d.shape, d.num_classes, len(d.train_y) + len(d.test_y)
+    ((1, 8, 8), 2, 12)
+    """
+    folder = Path(folder)
+    split = (folder / "train").is_dir() and (folder / "test").is_dir()
+    train = _class_files(folder / "train" if split else folder)
+    classes = list(train)
+    if len(classes) < 2:
+        raise GenesisError(
+            f"image folder {str(folder)!r} needs two class subfolders or more "
+            f"(FOLDER/<class>/<image>), found {len(classes)}"
+        )
+    test = _class_files(folder / "test") if split else {}
+    unknown = sorted(set(test) - set(classes))
+    if unknown:
+        raise GenesisError(
+            f"image folder {str(folder)!r}: test classes {unknown} are not training classes"
+        )
+    files = [(f, classes.index(c)) for c, fs in train.items() for f in fs]
+    test_files = [(f, classes.index(c)) for c, fs in test.items() for f in fs]
+    empty = [c for c, fs in train.items() if not fs]
+    if empty:
+        raise GenesisError(
+            f"image folder {str(folder)!r}: class folder(s) {empty} hold no "
+            f"{'/'.join(IMAGE_SUFFIXES)} image"
+        )
+    if len(files) + len(test_files) > MAX_IMAGES:
+        raise GenesisError(
+            f"image folder {str(folder)!r} holds {len(files) + len(test_files)} images; the cap is "
+            f"MAX_IMAGES = {MAX_IMAGES}"
+        )
+    images = [_read_image(f, resolution) for f, _ in files + test_files]
+    first = images[0]
+    for (f, _), img in zip(files + test_files, images, strict=True):
+        if img.size != first.size:
+            raise GenesisError(
+                f"image {str(f)!r} is {img.size[0]}x{img.size[1]}, the first "
+                f"{first.size[0]}x{first.size[1]}: give a resolution (--resolution) to resize all"
+            )
+    rgb = any(img.mode == "RGB" for img in images)
+    arrays = np.stack([np.asarray(img.convert("RGB" if rgb else "L")) for img in images])
+    x = torch.from_numpy(arrays if rgb else arrays[..., None]).permute(0, 3, 1, 2).contiguous()
+    y = torch.tensor([label for _, label in files + test_files], dtype=torch.int64)
+    n = len(files)
+    if split:
+        tx, ty, vx, vy = x[:n], y[:n], x[n:], y[n:]
+    else:
+        perm = torch.from_numpy(np.random.default_rng(seed).permutation(n))
+        cut = max(1, round(n * TEST_SHARE))
+        if n - cut < 2:
+            raise GenesisError(f"image folder {str(folder)!r} holds {n} images; too few to split")
+        tx, ty, vx, vy = x[perm[cut:]], y[perm[cut:]], x[perm[:cut]], y[perm[:cut]]
+    if not len(vx):
+        raise GenesisError(f"image folder {str(folder)!r}: its test/ folder holds no image")
+    return Dataset(f"images:{folder}", tx, ty, vx, vy, len(classes), flip=False)
+
+
 def synthetic_dataset(
     shape: tuple[int, int, int] = (1, 28, 28),
     num_classes: int = 10,
@@ -397,8 +555,11 @@ def canary_dataset(
     return Dataset("canary", tx, ty, vx, vy, num_classes, flip=False)
 
 
-def load_dataset(spec: str = "fashion-mnist") -> Dataset:
+def load_dataset(spec: str = "fashion-mnist", resolution: int | None = None) -> Dataset:
     """Load a dataset by name or folder (see the module docstring).
+
+    ``resolution`` resizes the images of an image folder (:func:`image_folder`); any other
+    dataset must already have images of that size.
 
     Raises
     ------
@@ -406,6 +567,22 @@ def load_dataset(spec: str = "fashion-mnist") -> Dataset:
         With how to get it, when a named dataset is not installed; when a folder holds neither
         IDX files nor CIFAR-10 batches; when a file is corrupt.
     """
+    if resolution is not None and (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int)
+        or not 1 <= resolution <= 1024
+    ):
+        raise GenesisError(f"resolution must be an integer in 1..1024, got {resolution!r}")
+    data = _load(spec, resolution)
+    if resolution is not None and data.shape[1:] != (resolution, resolution):
+        raise GenesisError(
+            f"dataset {spec!r} has {data.shape[1]}x{data.shape[2]} images; --resolution "
+            f"{resolution} resizes image folders only"
+        )
+    return data
+
+
+def _load(spec: str, resolution: int | None) -> Dataset:
     if not spec:
         raise GenesisError(
             "dataset spec is empty; give fashion-mnist, mnist, synthetic, canary or a folder"
@@ -436,8 +613,11 @@ def load_dataset(spec: str = "fashion-mnist") -> Dataset:
     if not folder.is_dir():
         raise GenesisError(
             f"unknown dataset {spec!r}: give fashion-mnist, mnist, synthetic[:CxHxW], canary, "
-            "or a folder of IDX files or CIFAR-10 python batches"
+            "or a folder of IDX files, CIFAR-10 python batches or class subfolders of images"
         )
     if (folder / "data_batch_1").exists():
         return _cifar_folder(folder)
+    idx = any((folder / s).exists() or (folder / f"{s}.gz").exists() for s in IDX_FILES.values())
+    if not idx and any(p.is_dir() and not p.name.startswith(".") for p in folder.iterdir()):
+        return image_folder(folder, resolution)
     return _idx_folder(folder, str(folder), flip=False)

@@ -40,7 +40,13 @@ def parse_param(text: str) -> tuple[str, Any]:
 
 #: Config section -> field -> the attribute of the engine flag that sets it.
 ENGINE_FLAGS: dict[str, dict[str, str]] = {
-    "proxy": {"dataset": "dataset", "subset": "subset", "device": "device", "fitness": "fitness"},
+    "proxy": {
+        "dataset": "dataset",
+        "resolution": "resolution",
+        "subset": "subset",
+        "device": "device",
+        "fitness": "fitness",
+    },
     "execution": {
         "workers": "workers",
         "executor": "executor",
@@ -52,7 +58,18 @@ ENGINE_FLAGS: dict[str, dict[str, str]] = {
 
 def add_engine_flags(p: argparse.ArgumentParser) -> None:
     """Flags of the evaluation engine that ``evolve`` and ``tune`` share (see ENGINE_FLAGS)."""
-    p.add_argument("--dataset", help="dataset of every training (fashion-mnist)")
+    p.add_argument(
+        "--dataset",
+        metavar="NAME|PATH",
+        help="dataset of every training: fashion-mnist (default), mnist, a folder of IDX files, "
+        "CIFAR-10 batches or class subfolders of images",
+    )
+    p.add_argument(
+        "--resolution",
+        type=int,
+        metavar="R",
+        help="resize an image folder's images to R x R (default: as they are, all one size)",
+    )
     p.add_argument("--subset", type=int, help="training examples of each evaluation (10000)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
     p.add_argument("--workers", type=int, help="parallel evaluations (2)")

@@ -209,6 +209,9 @@ def _add_damage(kinds: argparse._SubParsersAction) -> None:
         metavar="NAME|PATH",
         help="ARCH's dataset, as genesis train took it (fashion-mnist)",
     )
+    dm.add_argument(
+        "--resolution", type=int, metavar="R", help="an image folder's size, as in training"
+    )
     dm.add_argument("--val-size", type=int, help="validation examples, as in training (5000)")
     dm.add_argument("--split-seed", type=int, default=0, help="seed of the validation cut (0)")
     dm.add_argument(
@@ -243,6 +246,7 @@ def cmd_study_damage(args: argparse.Namespace) -> int:
                 ("--weights", args.weights),
                 ("--out", args.out),
                 ("--val-size", args.val_size),
+                ("--resolution", args.resolution),
                 ("--subset", args.subset),
                 ("--final", args.final),
             )
@@ -295,7 +299,7 @@ def _damage_one(args: argparse.Namespace, nodes: bool, edges: bool):
     refuse_run_file(out / "damage.csv")
     model = load_weights(compile_architecture(arch), args.weights)
     splits = make_splits(
-        load_dataset(args.dataset),
+        load_dataset(args.dataset, args.resolution),
         val_size=args.val_size,
         split_seed=args.split_seed,
         subset=None if args.final else args.subset,

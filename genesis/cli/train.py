@@ -31,7 +31,14 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         default="fashion-mnist",
         metavar="NAME|PATH",
         help="fashion-mnist (default), mnist, synthetic[:CxHxW], canary (a tiny test set whose "
-        "test split is labelled off by one), or a folder of IDX files or CIFAR-10 python batches",
+        "test split is labelled off by one), or a folder of IDX files, CIFAR-10 python batches "
+        "or class subfolders of images (PNG/JPEG; FOLDER/<class>/<image>)",
+    )
+    tr.add_argument(
+        "--resolution",
+        type=int,
+        metavar="R",
+        help="resize an image folder's images to R x R (default: as they are, all one size)",
     )
     tr.add_argument("--epochs", type=float, help="epochs (default: the architecture's)")
     tr.add_argument("--budget-seconds", type=float, help="wall-clock training budget (status ok)")
@@ -70,7 +77,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     budget = Budget(epochs=args.epochs, seconds=args.budget_seconds, time_limit=args.time_limit)
     device = resolve_device(args.device)
     splits = make_splits(
-        load_dataset(args.dataset),
+        load_dataset(args.dataset, args.resolution),
         val_size=args.val_size,
         split_seed=args.split_seed,
         subset=args.subset,

@@ -60,9 +60,11 @@ def run_final(
     executor: Executor,
     front: list[Individual],
     log: Callable[[str], None],
+    tracker: Any = None,
 ) -> list[dict[str, Any]]:
     """Retrain the members :func:`select_final` picks from ``front``; their ``final.json``
-    entries (those already in the file are kept, not retrained)."""
+    entries (those already in the file are kept, not retrained). ``tracker`` (a
+    :class:`genesis.tracking.Tracker`) receives each retraining's curves as ``final/<hash>``."""
     fcfg = cfg.final
     chosen = select_final(front, fcfg.top_k)
     if not chosen:
@@ -112,6 +114,8 @@ def run_final(
         entry = _entry(folder, ind, record, fcfg.export_onnx)
         done[ind.hash] = entry
         folder.write_json("final.json", [done[c.hash] for c in chosen if c.hash in done])
+        if tracker is not None:
+            tracker.training(f"final/{ind.hash}", record)
         acc = entry["test_accuracy"]
         log(
             f"final {ind.hash}: {entry['status']}, test accuracy "

@@ -64,11 +64,16 @@ def run_search(
 def recorded(folder: RunFolder) -> Iterator[None]:
     """Record in ``run.json`` how the ``with`` block ended when it raised: ``interrupted``
     (``KeyboardInterrupt``) or ``failed`` with the error in one line; then re-raise. A failure
-    to write ``run.json`` never hides the original error (a search's and a study's runs)."""
+    to write ``run.json`` never hides the original error (a search's and a study's runs).
+    However it ends, ``evaluations.csv`` and ``pareto.csv`` are rebuilt from the log
+    (:meth:`~genesis.runfolder.RunFolder.write_tables`)."""
     try:
         yield
     except BaseException as exc:  # say so in run.json, then let the caller report it
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         with contextlib.suppress(Exception):
             folder.write_state(status, error=" ".join(f"{type(exc).__name__}: {exc}".split()))
+        with contextlib.suppress(Exception):
+            folder.write_tables()
         raise
+    folder.write_tables()

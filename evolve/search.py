@@ -52,6 +52,7 @@ from genesis import Architecture, architecture_hash, load_architecture
 from genesis.complexity import count_complexity
 from genesis.fingerprint import same_architecture
 from genesis.runfolder import RunFolder, objectives, pareto_front
+from genesis.tracking import Tracker
 
 __all__ = [
     "Search",
@@ -219,6 +220,8 @@ class Search:
         self.tracks: dict[str, dict[str, Any]] = {}  # the state's: hash -> rung progress
         self._clock_noted = False
         self._proposals: Any = None  # the current window's proposal generator
+        self.tracker = Tracker(folder.path)  # TensorBoard events (genesis.tracking)
+        self._last_generation = 0  # the last generation recorded (the front figure's step)
 
     # -- budgets ---------------------------------------------------------------------------------
     def _fits(self, state: SearchState, rung: int) -> bool:
@@ -351,7 +354,15 @@ class Search:
         # promotions that finished after the last generation closed move the front too
         self.folder.write_json("pareto.json", [self._summary(i) for i in front])
         hv = hypervolume([objectives(i.result) for i in front], self.cfg.search.ref_macs)
-        final = run_final(self.cfg, self.folder, self.executor, front, self.log)
+        self.tracker.front(
+            self._last_generation,
+            [objectives(i.result) for i in self.archive if i.result.get("status") == "ok"],
+            [objectives(i.result) for i in front],
+        )
+        final = run_final(
+            self.cfg, self.folder, self.executor, front, self.log, tracker=self.tracker
+        )
+        self.tracker.close()
         workers = self.executor.workers
         self.folder.write_state(
             "finished",
@@ -729,6 +740,20 @@ class Search:
         }
         self.folder.append_logbook(row)
         self.folder.write_json("pareto.json", [self._summary(i) for i in front])
+        self._last_generation = gen
+        self.tracker.generation(
+            gen,
+            {
+                "hypervolume": hv,
+                "best_accuracy": row["best_accuracy"],
+                "front_size": len(front),
+                "trained": state.trained,
+                "compute": state.compute,
+                "utilization": utilization(state.eval_seconds, self.executor.workers, elapsed)
+                if elapsed > 0
+                else None,
+            },
+        )
         self.log(
             f"gen {gen:>3} | {unit} {done:>4g}/{total:g} | best acc "
             f"{row['best_accuracy']:.4f} | front {len(front):>2} | HV {hv:.4f} | "

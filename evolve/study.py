@@ -517,10 +517,15 @@ def run_study(
 
     by_key = {j.key: j for j in jobs}
 
+    from genesis.tracking import Tracker
+
+    tracker = Tracker(folder.path)
+
     def finished(key: str, record: dict[str, Any]) -> None:
         job = by_key[key]
         entry = _entry(cfg, job, record, "train")
         folder.append_evaluation(entry)
+        tracker.training(f"study/{job.key}", record)
         done[job.key] = entry
         count[0] += 1
         elapsed = time.perf_counter() - started
@@ -534,6 +539,9 @@ def run_study(
             f"{format_clock(elapsed)} elapsed, ~{format_clock(left)} left"
         )
 
-    if tasks:
-        executor.run(tasks, finished)
+    try:
+        if tasks:
+            executor.run(tasks, finished)
+    finally:
+        tracker.close()
     return [done[j.key] for j in jobs if j.key in done]

@@ -17,6 +17,10 @@ Layout of ``DIR``::
     pareto.json             the current Pareto front (accuracy x MACs) with its records
     checkpoint.pkl          search state after the last finished generation (atomic)
     checkpoint.prev.pkl     the one before (the last good state if the newest is damaged)
+    evaluations.csv         the log as one table (a row per entry, the record's numbers as
+                            columns): ready for pandas, rewritten when a run stops
+    pareto.csv              the front as a table, likewise
+    tensorboard/            TensorBoard event files (genesis.tracking)
     final.json              final retraining of the chosen members (test accuracy)
     final/H.pt, H.onnx      their weights (state_dict) and ONNX models
     final/H.py              their standalone PyTorch source (imports only torch)
@@ -257,6 +261,8 @@ RUN_FILES = (
     "evaluations.jsonl",
     "logbook.csv",
     "pareto.json",
+    "evaluations.csv",
+    "pareto.csv",
     "final.json",
     "checkpoint.pkl",
     "checkpoint.prev.pkl",
@@ -264,7 +270,7 @@ RUN_FILES = (
     "base.json",
     LOCK,
 )
-RUN_DIRS = ("architectures", "final", "rungs")
+RUN_DIRS = ("architectures", "final", "rungs", "tensorboard")
 
 
 def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
@@ -281,6 +287,44 @@ def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
                 f"{what} {str(path)!r} is a file of the run folder {str(folder)!r}; choose a "
                 "path outside what the run keeps"
             )
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _cell(value: Any) -> tuple[bool, Any]:
+    """(kept, value) of a field in a table: plain values as they are, a list of plain values
+    joined by ``;`` (parents, a learning curve), anything else left out."""
+    if _plain(value):
+        return True, value
+    if isinstance(value, list) and all(_plain(v) for v in value):
+        return True, ";".join("" if v is None else str(v) for v in value)
+    return False, None
+
+
+def _table(entries: list[dict[str, Any]], top: bool = True) -> bytes:
+    """CSV of log entries (see :meth:`RunFolder.write_tables`)."""
+    rows: list[dict[str, Any]] = []
+    columns: dict[str, None] = {}
+    for e in entries:
+        row: dict[str, Any] = {}
+        fields = [(k, v) for k, v in e.items() if k != "result"] if top else []
+        result = e.get("result")
+        if isinstance(result, dict):
+            fields += list(result.items())
+        for k, v in fields:
+            kept, cell = _cell(v)
+            if kept and k not in row:
+                row[k] = cell
+        columns.update(dict.fromkeys(row))
+        rows.append(row)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return buf.getvalue().encode()
 
 
 def _checked(state: Any) -> Any:
@@ -547,6 +591,27 @@ class RunFolder:
         buf = io.StringIO()
         csv.writer(buf).writerows(keep)
         atomic_write(self.logbook_path, buf.getvalue().encode())
+
+    def write_tables(self) -> None:
+        """``evaluations.csv`` and ``pareto.csv``: the log and the front as tables for pandas
+        (``pd.read_csv``), rebuilt whole from ``evaluations.jsonl`` and ``pareto.json``.
+
+        A row per log entry: its plain fields (``kind``, ``hash``, ``generation``, ``origin``,
+        ``seed``...), then every plain field of its ``result`` (status, split, accuracy, MACs,
+        params, epochs, rung, seconds...), in first-seen order; a list of plain values
+        (``parents``, a multi-fidelity record's ``curve``: its accuracy at each rung) joined by
+        ``;``. Nested tables (a training's history) are left out.
+        """
+        entries = read_jsonl(self.log_path, strict=False)[0]
+        atomic_write(
+            self.path / "evaluations.csv", _table([e for e in entries if isinstance(e, dict)])
+        )
+        front = self.read_json("pareto.json", [], problems=[])
+        members = front.get("members", []) if isinstance(front, dict) else front
+        atomic_write(
+            self.path / "pareto.csv",
+            _table([{"result": m} for m in members if isinstance(m, dict)], top=False),
+        )
 
     def write_json(self, name: str, data: Any) -> None:
         """Write ``data`` as the folder's JSON file ``name`` (atomically)."""

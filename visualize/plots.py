@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from genesis.runfolder import atomic_write, is_hash, pareto_front  # noqa: E402
+from genesis.runfolder import atomic_write, is_hash, objectives, pareto_front  # noqa: E402
 from graphs import graph_stats  # noqa: E402
 from visualize.runs import RunData, number  # noqa: E402
 
@@ -109,6 +109,45 @@ def pareto_plot(
     ax.set_ylabel("validation accuracy (proxy)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="lower right")
+    return save_figure(fig, out)
+
+
+def fronts_plot(run: RunData, out: str | os.PathLike) -> Path | None:
+    """The Pareto front after every generation (of everything evaluated up to it), one step
+    line per generation from light (first) to dark (last): how the search moved the front."""
+    by_gen: dict[int, dict[str, tuple[float, float]]] = {}
+    for e in run.evaluations:
+        r, g = e.get("result"), e.get("generation")
+        if not r or r.get("status") != "ok" or not isinstance(g, int):
+            continue
+        acc, macs = objectives(r)
+        if acc > 0:
+            # a candidate at the highest rung it reached by then
+            by_gen.setdefault(g, {})[e["hash"]] = (acc, macs)
+    if not by_gen:
+        return None
+    gens = sorted(by_gen)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    cmap = plt.get_cmap("viridis_r")
+    seen: dict[str, tuple[float, float]] = {}
+    for i, g in enumerate(gens):
+        seen.update(by_gen[g])
+        front = front_points([(a, m) for a, m in seen.values()])
+        color = cmap(0.15 + 0.85 * i / max(1, len(gens) - 1))
+        ax.step(
+            [p[1] for p in front],
+            [p[0] for p in front],
+            where="post",
+            color=color,
+            lw=1.2,
+            label=f"generation {g}" if i in (0, len(gens) - 1) else None,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("MACs per example")
+    ax.set_ylabel("validation accuracy")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
     return save_figure(fig, out)
 
 

@@ -32,7 +32,14 @@ from typing import Any
 from genesis import GenesisError
 from genesis.complexity import format_count
 from genesis.runfolder import MAX_WEIGHTS_BYTES, RUN_FILES, atomic_write, read_bytes_bounded
-from visualize.plots import front_points, lineage_graph, pareto_plot, progress_plot, stats_plot
+from visualize.plots import (
+    front_points,
+    fronts_plot,
+    lineage_graph,
+    pareto_plot,
+    progress_plot,
+    stats_plot,
+)
 from visualize.render import architecture_graph, edge_weights
 from visualize.runs import RunData, number, read_run
 from visualize.study import (
@@ -246,8 +253,10 @@ def write_report(
         t = Path(tmp)
         add("<h2>Accuracy against MACs</h2>")
         add(_png(pareto_plot(run, t / "pareto.png", baseline)))
-        add("<h2>Progress</h2>")
+        add("<h2>Progress (hypervolume history)</h2>")
         add(_png(progress_plot(run, t / "progress.png")))
+        add("<h2>The front after every generation</h2>")
+        add(_png(fronts_plot(run, t / "fronts.png")))
         add("<h2>Graph structure against accuracy</h2>")
         add(_png(stats_plot(run, t / "stats.png")))
 

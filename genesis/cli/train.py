@@ -107,6 +107,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         if model is not None:
             torch.save({k: v.cpu() for k, v in model.state_dict().items()}, out / "weights.pt")
         _write_json(out / "result.json", record)
+        from genesis.tracking import Tracker
+
+        tracker = Tracker(out)  # loss and lr per epoch, the accuracy: tensorboard --logdir OUT
+        tracker.training("train", record)
+        tracker.close()
     if args.json:
         print(json.dumps(record))
     else:

@@ -75,6 +75,9 @@ DIVERSITY = ("hypervolume", "crowding")
 #: Most individuals a population may hold (every one is drawn, hashed and kept in memory).
 MAX_POPULATION = 1000
 
+#: Most architectures a warm start may seed a search with.
+MAX_INIT = 1000
+
 #: Most trained evaluations a search may ask for: ``budget_evals``, or else
 #: ``population * (generations + 1)``.
 MAX_EVALUATIONS = 100_000
@@ -150,6 +153,10 @@ class SearchConfig:
     # main job on 2 CPU cores its final step
     seconds: float | None = 180.0
     seed: int = 0  # seeds everything the search draws
+    # warm start: hashes of architectures in the run folder (architectures/H.json, copied there
+    # by --init / --init-run) that open the first generation, before any sampled candidate;
+    # each is a candidate like any other (cached, skipped over a cap, counted in the budget)
+    init: tuple[str, ...] = ()
 
     #: Keys of earlier versions read under their new names (a run folder's old config.toml).
     RENAMED: ClassVar[dict[str, str]] = {"time_budget": "seconds"}
@@ -192,6 +199,23 @@ class SearchConfig:
             )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise GenesisError(f"search seed must be an integer, got {self.seed!r}")
+        from genesis.runfolder import is_hash
+
+        if not isinstance(self.init, (tuple, list)) or not all(is_hash(h) for h in self.init):
+            raise GenesisError(
+                f"search init must be a list of architecture hashes, got {self.init!r}"
+            )
+        object.__setattr__(self, "init", tuple(self.init))
+        if len(self.init) > self.population:
+            raise GenesisError(
+                f"search init holds {len(self.init)} architectures, more than the first "
+                f"generation (population {self.population}) takes"
+            )
+        if len(self.init) > MAX_INIT:
+            raise GenesisError(
+                f"search init holds {len(self.init)} architectures; the cap is MAX_INIT = "
+                f"{MAX_INIT}"
+            )
         check_types(self, "search")  # e.g. penalty, a finite number
         if self.evaluations > MAX_EVALUATIONS:
             what = "budget_evals" if self.budget_evals else "population x (generations + 1)"

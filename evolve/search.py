@@ -32,11 +32,12 @@ one worker, ends exactly as an uninterrupted run would. Every rung that finished
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -507,6 +508,8 @@ class Search:
         training = {h: t["cand"]["arch"] for h, t in state.tracks.items() if t["rung"] < 0}
         if self._proposals is None:  # the window's proposals (again, after a resume)
             self._proposals = self.strategy.propose(gen, self.population, rng)
+            if gen == 0 and self.cfg.search.init:  # a warm start opens the first window
+                self._proposals = itertools.chain(self._init_proposals(), self._proposals)
         for _ in range(MAX_DRAWS_PER_SLOT * self.cfg.search.population):
             p = next(self._proposals, None)
             if p is None:  # the space is spent (a grid's last point)
@@ -525,6 +528,11 @@ class Search:
                     self._join(gen, self._individual(c, len(self.archive)))
             self._append_once(self._entry(logged_gen, state.draws - 1, c))
         return None
+
+    def _init_proposals(self) -> Iterator[Proposal]:
+        """The warm start's architectures, in the config's order (origin ``init``)."""
+        for h in self.cfg.search.init:
+            yield Proposal(load_architecture(self.folder.arch_path(h)), origin="init")
 
     def _new(
         self,

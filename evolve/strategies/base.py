@@ -47,7 +47,7 @@ class Proposal:
 
     arch: Architecture
     parents: tuple[str, ...] = ()  # hashes of its parents
-    origin: str = "sample"  # sample | mutation | crossover | controller | grid
+    origin: str = "sample"  # sample | mutation | crossover | controller | grid | init
     tag: Any = None
 
 

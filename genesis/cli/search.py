@@ -125,6 +125,49 @@ def _resume(path: str, execution: dict[str, Any], refusal: str | None, *, tuning
     return folder, cfg
 
 
+def _warm_start(cfg, files: list[str], runs: list[str]) -> dict[str, Any]:
+    """Hash -> architecture of a warm start: each ``--init`` file, then each ``--init-run``
+    folder's Pareto front (read as a report reads a folder: bounded, checked), deduplicated
+    by canonical hash, each fitting the search space's input and classes."""
+    from genesis.fingerprint import architecture_hash
+    from genesis.genome import load_architecture
+    from genesis.presets import get_preset
+
+    found: list[tuple[str, Any]] = [(f, load_architecture(f)) for f in files]
+    for d in runs:
+        from visualize import read_run
+
+        run = read_run(d)
+        members = [m for m in run.pareto if m.get("status") in (None, "ok")]
+        if not members:
+            raise GenesisError(f"--init-run {d!r}: the run has no Pareto front to start from")
+        for m in members:
+            arch = run.architecture(m["hash"])
+            if arch is None:
+                raise GenesisError(
+                    f"--init-run {d!r}: architectures/{m['hash']}.json cannot be read"
+                )
+            found.append((f"{d} {m['hash']}", arch))
+    preset = get_preset(cfg.space.preset)
+    out: dict[str, Any] = {}
+    for where, arch in found:
+        if tuple(arch.input_shape) != tuple(preset.input_shape) or (
+            arch.num_classes != preset.num_classes
+        ):
+            raise GenesisError(
+                f"warm start {where}: input {tuple(arch.input_shape)} and {arch.num_classes} "
+                f"classes do not fit the search's {tuple(preset.input_shape)} and "
+                f"{preset.num_classes} (preset {cfg.space.preset})"
+            )
+        out.setdefault(architecture_hash(arch), arch)
+    if len(out) > cfg.search.population:
+        raise GenesisError(
+            f"the warm start holds {len(out)} distinct architectures; the first generation "
+            f"takes {cfg.search.population} (raise --population)"
+        )
+    return out
+
+
 def _fresh_run_dir(kind: str = "evolve") -> str:
     """``runs/<kind>-<date>-<time>``, with a suffix when that folder is taken."""
     base = time.strftime(f"runs/{kind}-%Y%m%d-%H%M%S")
@@ -316,6 +359,18 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
         help="wall-clock seconds of each final training, if it ends before its epochs (360; "
         "none: no limit)",
     )
+    ev.add_argument(
+        "--init",
+        action="append",
+        metavar="ARCH.json",
+        help="warm start: this architecture opens the first generation (repeat for several)",
+    )
+    ev.add_argument(
+        "--init-run",
+        action="append",
+        metavar="DIR",
+        help="warm start from that run's Pareto front (repeat for several runs)",
+    )
     where = ev.add_mutually_exclusive_group()
     where.add_argument(
         "--out", metavar="DIR", help="new run folder (default: runs/evolve-<date>-<time>)"
@@ -333,6 +388,8 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     overrides = config_overrides(args, EVOLVE_FLAGS, ENGINE_FLAGS)
     if args.resume:
         given = _search_flags_given(overrides)
+        if args.init or args.init_run:
+            given = [*given, "--init" if args.init else "--init-run"]
         refusal = (
             f"--resume continues with the run's own config.toml; drop "
             f"{', '.join(given) or '--config'} (only execution flags may change)"
@@ -344,13 +401,19 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     else:
         cfg = load_config(args.config) if args.config else EvolveConfig()
         cfg = cfg.with_overrides(**overrides)
+        init = _warm_start(cfg, args.init or [], args.init_run or [])
+        if init:
+            from dataclasses import replace
+
+            cfg = replace(cfg, search=replace(cfg.search, init=tuple(init)))
         check_proxy_data(cfg)
         out = args.out or _fresh_run_dir()
         folder = RunFolder(out)
         folder.check_new()
     with folder.locked(create=not args.resume):  # one writer per run folder
         if not args.resume:
-            folder.create(cfg)
+            files = {f"architectures/{h}.json": a for h, a in init.items()}
+            folder.create(cfg, files=files)
         outcome = run_search(cfg, folder)
     print(
         f"run folder {folder.path}: {outcome.trained} trained evaluations, Pareto front of "

@@ -75,6 +75,9 @@ DIVERSITY = ("hypervolume", "crowding")
 #: Most individuals a population may hold (every one is drawn, hashed and kept in memory).
 MAX_POPULATION = 1000
 
+#: Costs a search can measure beside MACs and params (genesis.cost).
+COSTS = ("memory", "latency")
+
 #: Most architectures a warm start may seed a search with.
 MAX_INIT = 1000
 
@@ -142,6 +145,14 @@ class SearchConfig:
     # the final step's cost grows with MACs; 100k parameters is the issue's "small network")
     max_macs: float | None = 3e6
     max_params: int | None = 100_000
+    # measured costs (genesis.cost), each kept in the records when asked for: peak inference
+    # memory at batch 1 (activations + parameters, KiB; checked before training, like MACs) and
+    # latency on the run's device (ms at batch 1, and at latency_batch; measured by the worker
+    # before it trains: a candidate over the cap is not trained, status over_cap)
+    max_memory_kb: float | None = None
+    max_latency_ms: float | None = None
+    measure: tuple[str, ...] = ()  # costs to measure without a cap: "memory", "latency"
+    latency_batch: int = 64
     target_macs: float | None = None  # constrained: soft MnasNet target (acc * (macs/target)^w)
     penalty: float = -0.07  # constrained: the exponent w of the soft penalty
     sample_size: int = 3  # regularized: tournament size S
@@ -185,6 +196,14 @@ class SearchConfig:
         _positive("search", "budget", self.budget, integer=False, allow_none=True)
         _positive("search", "max_macs", self.max_macs, integer=False, allow_none=True)
         _positive("search", "max_params", self.max_params, allow_none=True)
+        _positive("search", "max_memory_kb", self.max_memory_kb, integer=False, allow_none=True)
+        _positive("search", "max_latency_ms", self.max_latency_ms, integer=False, allow_none=True)
+        _positive("search", "latency_batch", self.latency_batch)
+        if not isinstance(self.measure, (tuple, list)) or not set(self.measure) <= set(COSTS):
+            raise GenesisError(
+                f"search measure must list costs of {list(COSTS)}, got {self.measure!r}"
+            )
+        object.__setattr__(self, "measure", tuple(self.measure))
         _positive("search", "seconds", self.seconds, integer=False, allow_none=True)
         _positive("search", "target_macs", self.target_macs, integer=False, allow_none=True)
         _positive("search", "ref_macs", self.ref_macs, integer=False)
@@ -224,6 +243,11 @@ class SearchConfig:
                 f"= {MAX_EVALUATIONS}"
             )
         strategy.check(self)  # the strategy's own rules
+
+    def measures(self, cost: str) -> bool:
+        """Whether the search measures ``cost`` (it is capped, or asked for)."""
+        cap = {"memory": self.max_memory_kb, "latency": self.max_latency_ms}[cost]
+        return cap is not None or cost in self.measure
 
     @property
     def evaluations(self) -> int:

@@ -176,11 +176,40 @@ def evaluate_task(task: dict[str, Any], device: str | None = None) -> dict[str, 
 
 
 def _evaluate(task: dict[str, Any], device: str | None) -> dict[str, Any]:
+    arch = Architecture.from_json(task["arch"])  # the one parse (and validation) of the task
+    proxy = ProxyConfig(**{**task["proxy"], "rungs": tuple(task["proxy"].get("rungs", ()))})
+    if not task.get("latency"):
+        return _train(task, arch, proxy, device)
+    from evolve.executors import failure_record
+    from genesis.compiler import compile_architecture
+    from genesis.cost import measure_latency
+    from genesis.train import resolve_device
+
+    spec = task["latency"]
+    dev = resolve_device(device or proxy.device)
+    model = compile_architecture(arch)
+    costs = {
+        "latency_ms": round(measure_latency(model, arch.input_shape, dev), 4),
+        "latency_batch": spec["batch"],
+        "latency_batch_ms": round(
+            measure_latency(model, arch.input_shape, dev, batch=spec["batch"]), 4
+        ),
+        "latency_device": str(dev),
+    }
+    del model
+    cap = spec.get("max_ms")
+    if cap is not None and costs["latency_ms"] > cap:
+        message = f"latency {costs['latency_ms']:.3f} ms at batch 1 is over max_latency_ms {cap:g}"
+        return {**failure_record(task, "over_cap", message), **costs}
+    return {**_train(task, arch, proxy, device), **costs}
+
+
+def _train(
+    task: dict[str, Any], arch: Architecture, proxy: ProxyConfig, device: str | None
+) -> dict[str, Any]:
     from genesis.train import Budget, train_architecture
 
-    arch = Architecture.from_json(task["arch"])  # the one parse (and validation) of the task
     counted = _Counted(task["macs"], task["params"])
-    proxy = ProxyConfig(**{**task["proxy"], "rungs": tuple(task["proxy"].get("rungs", ()))})
     if proxy.fitness == "synthetic":
         time.sleep(proxy.synthetic_seconds)
         return synthetic_record(

@@ -152,6 +152,8 @@ class _Candidate:
     proposal: Proposal
     kind: str = "train"  # train | cached | duplicate | skipped
     result: dict[str, Any] | None = None
+    memory_kb: float | None = None  # peak inference memory (genesis.cost), when measured
+    reason: str | None = None  # why it is skipped: the cap it is over
 
 
 def make_space(cfg: EvolveConfig, folder: RunFolder) -> SearchSpace | HyperSpace:
@@ -223,6 +225,7 @@ class Search:
         self._proposals: Any = None  # the current window's proposal generator
         self.tracker = Tracker(folder.path)  # TensorBoard events (genesis.tracking)
         self._last_generation = 0  # the last generation recorded (the front figure's step)
+        self._memory: dict[str, float] = {}  # hash -> peak inference memory (KiB)
 
     # -- budgets ---------------------------------------------------------------------------------
     def _fits(self, state: SearchState, rung: int) -> bool:
@@ -451,6 +454,7 @@ class Search:
                 "seed": c.seed,
                 "macs": c.macs,
                 "params": c.params,
+                "memory_kb": c.memory_kb,
                 "parents": list(c.proposal.parents),
                 "origin": c.proposal.origin,
                 "tag": c.proposal.tag,
@@ -559,10 +563,19 @@ class Search:
             c.kind, c.result = "cached", cache[h].result
         elif h in training:
             c.kind = "duplicate"
-        elif (s.max_macs is not None and c.macs > s.max_macs) or (
-            s.max_params is not None and c.params > s.max_params
-        ):
-            c.kind = "skipped"
+        elif s.max_macs is not None and c.macs > s.max_macs:
+            c.kind, c.reason = "skipped", f"macs {c.macs} > max_macs {s.max_macs:g}"
+        elif s.max_params is not None and c.params > s.max_params:
+            c.kind, c.reason = "skipped", f"params {c.params} > max_params {s.max_params}"
+        elif s.measures("memory"):  # traced once per architecture (genesis.cost.peak_memory)
+            if h not in self._memory:
+                from genesis.cost import peak_memory
+
+                self._memory[h] = round(peak_memory(p.arch).kb, 3)
+            c.memory_kb = self._memory[h]
+            if s.max_memory_kb is not None and c.memory_kb > s.max_memory_kb:
+                c.kind = "skipped"
+                c.reason = f"memory_kb {c.memory_kb:g} > max_memory_kb {s.max_memory_kb:g}"
         return c
 
     # -- running jobs ----------------------------------------------------------------------------
@@ -592,6 +605,9 @@ class Search:
             complexity=(cand["macs"], cand["params"]),
             epochs=self.schedule[rung] if rung == 0 else proxy.rung_cost(rung),
         )
+        s = self.cfg.search
+        if rung == 0 and s.measures("latency"):  # measured where it trains, before it trains
+            task["latency"] = {"batch": s.latency_batch, "max_ms": s.max_latency_ms}
         if self.top > 0:
             task["rung"] = {"index": rung, "epochs": self.schedule[rung], "top": self.schedule[-1]}
             if real and rung > 0:
@@ -613,6 +629,8 @@ class Search:
         cand, rung, gen = track["cand"], job["rung"], track["generation"]
         track["busy"] = False
         ok = record.get("status") == "ok"
+        if cand.get("memory_kb") is not None:
+            record = {**record, "memory_kb": cand["memory_kb"]}
         if self.top > 0:
             record = {
                 **record,
@@ -711,6 +729,7 @@ class Search:
             "seed": c.seed,
             "result": c.result,
             "time": round(time.time(), 3),
+            **({"reason": c.reason} if c.reason else {}),
         }
 
     def _append_once(self, entry: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 __all__ = ["STATUSES", "TrainResult"]
 
 #: Every status a result can have.
-STATUSES = ("ok", "diverged", "oom", "timeout", "error")
+STATUSES = ("ok", "diverged", "oom", "timeout", "error", "over_cap")
 
 
 @dataclass

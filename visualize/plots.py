@@ -151,6 +151,46 @@ def fronts_plot(run: RunData, out: str | os.PathLike) -> Path | None:
     return save_figure(fig, out)
 
 
+def costs_plot(run: RunData, out: str | os.PathLike) -> tuple[Path | None, list[str]]:
+    """Measured latency (batch 1) and peak memory against MACs, one panel each, with Spearman's
+    rho in the titles; and the rho lines in words. (None, []) when nothing was measured."""
+    from scipy import stats
+
+    best: dict[str, dict] = {}
+    for e in run.evaluations:
+        r = e.get("result") or {}
+        if r.get("macs") and (r.get("latency_ms") or r.get("memory_kb")):
+            best.setdefault(e["hash"], r)
+    panels = [
+        (key, label)
+        for key, label in (
+            ("latency_ms", "latency at batch 1 (ms)"),
+            ("memory_kb", "peak memory at batch 1 (KiB)"),
+        )
+        if sum(1 for r in best.values() if r.get(key)) >= 2
+    ]
+    if not panels:
+        return None, []
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.6), squeeze=False)
+    lines = []
+    for ax, (key, label) in zip(axes[0], panels, strict=True):
+        pts = [(r["macs"], r[key]) for r in best.values() if r.get(key)]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        rho = stats.spearmanr(xs, ys).statistic if len(set(xs)) > 1 and len(set(ys)) > 1 else None
+        ax.scatter(xs, ys, s=14, alpha=0.7, color="#4477AA")
+        ax.set_xscale("log")
+        ax.set_xlabel("MACs per example")
+        ax.set_ylabel(label)
+        title = (
+            f"Spearman rho = {rho:+.2f}, n = {len(pts)}" if rho is not None else f"n = {len(pts)}"
+        )
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3)
+        lines.append(f"{label} against MACs: {title}")
+    fig.tight_layout()
+    return save_figure(fig, out), lines
+
+
 def progress_plot(run: RunData, out: str | os.PathLike) -> Path | None:
     """Best accuracy, hypervolume and front size per generation."""
     rows = run.logbook

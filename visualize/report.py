@@ -33,6 +33,7 @@ from genesis import GenesisError
 from genesis.complexity import format_count
 from genesis.runfolder import MAX_WEIGHTS_BYTES, RUN_FILES, atomic_write, read_bytes_bounded
 from visualize.plots import (
+    costs_plot,
     front_points,
     fronts_plot,
     lineage_graph,
@@ -257,6 +258,11 @@ def write_report(
         add(_png(progress_plot(run, t / "progress.png")))
         add("<h2>The front after every generation</h2>")
         add(_png(fronts_plot(run, t / "fronts.png")))
+        costs, rho = costs_plot(run, t / "costs.png")
+        if costs is not None:
+            add("<h2>Measured costs against MACs</h2>")
+            add("<p class='small'>" + _esc("; ".join(rho)) + "</p>")
+            add(_png(costs))
         add("<h2>Graph structure against accuracy</h2>")
         add(_png(stats_plot(run, t / "stats.png")))
 

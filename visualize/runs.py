@@ -47,7 +47,18 @@ __all__ = ["RunData", "number", "read_run"]
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}")  # a strategy's registered name
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")  # one part of a relative path
 _TEXT_LIMIT = 200  # characters kept of a free-text field (origin, status, error)
-_NUMBERS = ("accuracy", "val_accuracy", "test_accuracy", "macs", "flops", "params", "epochs")
+_NUMBERS = (
+    "accuracy",
+    "val_accuracy",
+    "test_accuracy",
+    "macs",
+    "flops",
+    "params",
+    "epochs",
+    "memory_kb",  # measured costs (genesis.cost), when the search measured them
+    "latency_ms",
+    "latency_batch_ms",
+)
 _STATE_NUMBERS = ("hypervolume", "overhead", "seconds", "search_seconds", "eval_seconds")
 _FINAL_NUMBERS = (*_NUMBERS, "train_seconds", "val_accuracy_search")
 # What a hostile architecture file may raise while it is read and validated: shown as a note.

@@ -140,12 +140,21 @@ def add_info(sub: argparse._SubParsersAction) -> None:
     )
     info.add_argument("file", metavar="FILE", help="architecture JSON")
     info.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    info.add_argument(
+        "--costs",
+        action="store_true",
+        help="also peak inference memory at batch 1 and latency measured here (batch 1, 64)",
+    )
+    info.add_argument("--device", help="where --costs times latency (default: cuda when present)")
     info.set_defaults(func=cmd_info)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """``genesis info``: describe an architecture file."""
-    facts = describe(load_architecture(args.file))
+    arch = load_architecture(args.file)
+    facts = describe(arch)
+    if args.costs:
+        facts["costs"] = _costs(arch, args.device)
     if args.json:  # strict JSON: a statistic that is not finite (or a NaN in origin) is null
         print(json.dumps(_finite(facts), allow_nan=False))
         return 0
@@ -177,7 +186,34 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"train: {t['optimizer']} lr {t['lr']} wd {t['weight_decay']} batch {t['batch_size']} "
         f"epochs {t['epochs']} label smoothing {t['label_smoothing']} ({t['schedule']})"
     )
+    if args.costs:
+        c = facts["costs"]
+        print(
+            f"peak inference memory at batch 1: {c['memory_kb']:.1f} KiB "
+            f"({c['activations_kb']:.1f} activations + {c['params_kb']:.1f} parameters, float32); "
+            f"latency on {c['device']}: {c['latency_ms']:.3f} ms at batch 1, "
+            f"{c['latency_batch_ms']:.3f} ms at batch 64 (median, torch.utils.benchmark)"
+        )
     return 0
+
+
+def _costs(arch, device: str | None) -> dict[str, Any]:
+    """Peak memory (genesis.cost.peak_memory) and latency measured here."""
+    from genesis.compiler import compile_architecture
+    from genesis.cost import measure_latency, peak_memory
+    from genesis.train import resolve_device
+
+    dev = resolve_device(device)
+    mem = peak_memory(arch)
+    model = compile_architecture(arch)
+    return {
+        "memory_kb": round(mem.kb, 3),
+        "activations_kb": round(mem.activations / 1024, 3),
+        "params_kb": round(mem.params / 1024, 3),
+        "device": str(dev),
+        "latency_ms": round(measure_latency(model, arch.input_shape, dev), 4),
+        "latency_batch_ms": round(measure_latency(model, arch.input_shape, dev, batch=64), 4),
+    }
 
 
 def _finite(value: Any) -> Any:

@@ -29,6 +29,10 @@ EVOLVE_FLAGS: dict[str, dict[str, str]] = {
         "budget": "budget",
         "max_macs": "max_macs",
         "max_params": "max_params",
+        "max_memory_kb": "max_memory_kb",
+        "max_latency_ms": "max_latency_ms",
+        "measure": "measure",
+        "latency_batch": "latency_batch",
         "target_macs": "target_macs",
         "seconds": "search_seconds",
         "seed": "seed",
@@ -123,6 +127,17 @@ def _resume(path: str, execution: dict[str, Any], refusal: str | None, *, tuning
     folder.load_checkpoint()
     folder.read_evaluations()
     return folder, cfg
+
+
+def _costs(text: str) -> tuple[str, ...]:
+    from evolve.config import COSTS
+
+    costs = tuple(c.strip() for c in text.split(",") if c.strip())
+    if not costs or not set(costs) <= set(COSTS):
+        raise argparse.ArgumentTypeError(
+            f"--measure takes costs of {', '.join(COSTS)}, comma-separated, got {text!r}"
+        )
+    return costs
 
 
 def _warm_start(cfg, files: list[str], runs: list[str]) -> dict[str, Any]:
@@ -314,6 +329,27 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
         "--max-params",
         type=_or_none(int),
         help="hard parameter budget: larger is never trained (100000; none: no cap)",
+    )
+    ev.add_argument(
+        "--max-memory-kb",
+        type=float,
+        metavar="KB",
+        help="hard cap on peak inference memory at batch 1 (activations + parameters, KiB)",
+    )
+    ev.add_argument(
+        "--max-latency-ms",
+        type=float,
+        metavar="MS",
+        help="hard cap on latency at batch 1, measured on the run's device before training",
+    )
+    ev.add_argument(
+        "--measure",
+        type=_costs,
+        metavar="memory,latency",
+        help="measure these costs for every candidate and keep them in its record",
+    )
+    ev.add_argument(
+        "--latency-batch", type=int, metavar="N", help="the second batch latency is timed at (64)"
     )
     ev.add_argument(
         "--search-seconds",

@@ -6,6 +6,8 @@ this folder on ``sys.path``.
 """
 
 import os
+import shutil
+import subprocess
 
 #: Debian's chromium, headless, as root, with no network of its own (the machine has none).
 CHROMIUM_FLAGS = [
@@ -18,6 +20,31 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def chromium() -> str:
+    """The path of Debian's chromium (./setup.sh --test installs it)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert path, "Debian's chromium is needed: ./setup.sh --test installs it"
+    return path
+
+
+def dump_dom(page, profile) -> str:
+    """The DOM of ``page`` (a path) after headless Chromium ran its scripts (5 s of virtual
+    time), with a fresh browser profile in the folder ``profile``."""
+    return subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
 
 
 def snapshot(root) -> dict:

@@ -7,7 +7,8 @@ import subprocess
 
 import matplotlib.image
 import pytest
-from browser import CHROMIUM_FLAGS
+from browser import CHROMIUM_FLAGS, dump_dom
+from browser import chromium as browser_path
 
 from genesis import GenesisError
 from genesis.cli import main
@@ -49,7 +50,9 @@ def test_report_content(runs):
     for rec in run.final:
         assert f"{rec['test_accuracy']:.4f}" in text
     assert text.count("<svg") >= len(run.pareto) + 1  # every member drawn, plus the lineage
-    assert text.count("data:image/png;base64,") == 3
+    assert (
+        text.count("data:image/png;base64,") == 4
+    )  # Pareto, progress, fronts per generation, statistics
     assert "[search]" in text and "nsga2" in text and "random (baseline)" not in text
     for href in set(re.findall(r"href='([^']+)'", text)):
         assert (run_dir / href).exists(), href  # relative links resolve
@@ -80,23 +83,10 @@ def test_not_a_run_folder(tmp_path, capsys):
 
 
 def test_report_loads_in_headless_chromium(runs, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium is needed: ./setup.sh --test installs it"
+    chromium = browser_path()
     report = write_report(runs[0], runs[1])
-    dom = subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'a'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            report.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    assert 'data-images="3/3"' in dom  # every embedded plot decoded
+    dom = dump_dom(report, tmp_path / "a")
+    assert 'data-images="4/4"' in dom  # every embedded plot decoded (fronts included)
     shot = tmp_path / "shot.png"
     subprocess.run(
         [

@@ -14,7 +14,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from browser import CHROMIUM_FLAGS
+from browser import chromium as browser_path
 
 import visualize.plots
 from genesis.cli import main
@@ -57,8 +57,7 @@ def trained(run: Path) -> int:
 
 
 def dump_dom(page: Path, profile: Path) -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium is needed: ./setup.sh --test installs it"
+    chromium = browser_path()
     return subprocess.run(
         [
             chromium,
@@ -182,6 +181,30 @@ def test_the_pareto_plot_draws_the_front_and_every_evaluation(finished):
     assert len(baseline) == 1 and _pairs(baseline[0]["xy"]) == base_front
 
 
+def test_the_fronts_plot_draws_the_front_after_each_generation(finished):
+    """One step line per generation: the front of everything evaluated up to it (read here
+    from the log alone), the last one the front the run reports."""
+    run, _, drawn, _ = finished
+    log = [json.loads(x) for x in (run / "evaluations.jsonl").read_text().splitlines()]
+    gens = sorted({e["generation"] for e in log if (e.get("result") or {}).get("status") == "ok"})
+    lines = drawn["fronts"]["lines"]
+    assert len(lines) == len(gens) >= 2
+    seen = {}
+    for g, line in zip(gens, lines, strict=True):
+        for e in log:
+            r = e.get("result") or {}
+            if e["generation"] == g and r.get("status") == "ok" and r.get("accuracy"):
+                seen[e["hash"]] = (r["accuracy"], r["macs"])
+        pts = sorted(seen.values(), key=lambda p: (p[1], -p[0]))
+        front, best = [], -1.0
+        for acc, macs in pts:
+            if acc > best:
+                front.append((float(macs), acc))
+                best = acc
+        got = [v for xy in line["xy"] for v in xy]
+        assert got == pytest.approx([v for xy in front for v in xy]), g
+
+
 def test_the_progress_plot_draws_the_logbook(finished):
     run, _, drawn, _ = finished
     with open(run / "logbook.csv", newline="") as f:
@@ -198,4 +221,4 @@ def test_the_page_embeds_exactly_these_figures(finished):
     embedded = [
         base64.b64decode(b) for b in re.findall(r"src='data:image/png;base64,([^']+)'", text)
     ]
-    assert embedded == [drawn[name]["png"] for name in ("pareto", "progress", "stats")]
+    assert embedded == [drawn[name]["png"] for name in ("pareto", "progress", "fronts", "stats")]

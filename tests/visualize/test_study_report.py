@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
-from browser import CHROMIUM_FLAGS, snapshot
+from browser import dump_dom, snapshot
 
 from genesis.cli import main
 from visualize import write_report
@@ -52,21 +51,7 @@ def test_the_report_of_a_study_loads_in_headless_chromium(study, tmp_path):
     for label in ("ER(p=0.2)", "BA(m=1)", "WS(k=4, p=0.75)", "Welch", "validation split"):
         assert label in text, label
     assert text.count("<svg") >= 6  # one drawing per setting
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium is needed: ./setup.sh --test installs it"
-    dom = subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'a'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            report.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
+    dom = dump_dom(report, tmp_path / "a")
     assert 'data-images="4/4"' in dom  # bars, MACs, statistics, heat map: all decoded
 
 
@@ -127,18 +112,5 @@ def test_an_ops_study_with_damage_shows_both_in_its_report(tmp_path):
         assert label in text, label
     assert "node removals: 6" in text and "<script>alert(1)</script>" not in text
     assert "damage/damage.jsonl line 3 is damaged" in text
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    dom = subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'a'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            report.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
+    dom = dump_dom(report, tmp_path / "a")
     assert 'data-images="7/7"' in dom  # 4 study figures, the ops figure, 2 damage figures

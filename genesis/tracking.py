@@ -85,8 +85,10 @@ class Tracker:
         points: Iterable[tuple[float, float]],
         front: Iterable[tuple[float, float]],
     ) -> None:
-        """The Pareto front as a figure: every (accuracy, MACs) point faint, the front bold."""
-        w = self._open()
+        """The Pareto front as a figure: every (accuracy, MACs) point faint, the front bold.
+        Only after this process recorded a generation: a resumed run that had finished
+        changes nothing."""
+        w = self._writer
         if w is None:
             return
         import matplotlib

@@ -28,7 +28,7 @@ from genesis.ops import ReLUConvBN
 from genesis.train import resolve_device
 from graphs import to_dag
 
-FILES = {"architecture.json", "result.json", "weights.pt"}
+FILES = {"architecture.json", "result.json", "weights.pt", "tensorboard"}
 
 
 def tiny_arch(ops=("conv_3x3", "conv_3x3")) -> Architecture:

@@ -232,7 +232,13 @@ def study_damage(
                 )
                 score = scorer(splits, final=final, device=dev, examples=examples)
             arch, model = loaded
-            rows = damage_rows(arch, model, score, nodes=nodes, edges=edges)
+            key = e["key"]
+
+            def progress(done: int, total: int, key: str = key) -> None:
+                if done % 25 == 0 and done < total:
+                    log(f"  {key}: {done}/{total} removals scored")
+
+            rows = damage_rows(arch, model, score, nodes=nodes, edges=edges, progress=progress)
             recorded = e["result"].get("accuracy")
             head = {
                 "key": e["key"],

@@ -181,22 +181,11 @@ def _evaluate(task: dict[str, Any], device: str | None) -> dict[str, Any]:
     if not task.get("latency"):
         return _train(task, arch, proxy, device)
     from evolve.executors import failure_record
-    from genesis.compiler import compile_architecture
-    from genesis.cost import measure_latency
+    from genesis.cost import latencies
     from genesis.train import resolve_device
 
     spec = task["latency"]
-    dev = resolve_device(device or proxy.device)
-    model = compile_architecture(arch)
-    costs = {
-        "latency_ms": round(measure_latency(model, arch.input_shape, dev), 4),
-        "latency_batch": spec["batch"],
-        "latency_batch_ms": round(
-            measure_latency(model, arch.input_shape, dev, batch=spec["batch"]), 4
-        ),
-        "latency_device": str(dev),
-    }
-    del model
+    costs = latencies(arch, resolve_device(device or proxy.device), spec["batch"])
     cap = spec.get("max_ms")
     if cap is not None and costs["latency_ms"] > cap:
         message = f"latency {costs['latency_ms']:.3f} ms at batch 1 is over max_latency_ms {cap:g}"

@@ -25,7 +25,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from genesis.compiler import InputCheck, compile_architecture
 from genesis.genome import Architecture
 
-__all__ = ["Memory", "peak_memory", "measure_latency"]
+__all__ = ["Memory", "peak_memory", "measure_latency", "latencies"]
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,15 @@ def measure_latency(
         )
         result = timer.blocked_autorange(min_run_time=min_run_time)
     return result.median * 1e3
+
+
+def latencies(arch: Architecture, device: str | torch.device, batch: int = 64) -> dict[str, object]:
+    """The latency fields a record keeps: ``latency_ms`` (batch 1), ``latency_batch``,
+    ``latency_batch_ms`` and ``latency_device``, measured on a freshly compiled ``arch``."""
+    model = compile_architecture(arch)
+    return {
+        "latency_ms": round(measure_latency(model, arch.input_shape, device), 4),
+        "latency_batch": batch,
+        "latency_batch_ms": round(measure_latency(model, arch.input_shape, device, batch), 4),
+        "latency_device": str(device),
+    }

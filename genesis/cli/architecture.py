@@ -199,20 +199,19 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def _costs(arch, device: str | None) -> dict[str, Any]:
     """Peak memory (genesis.cost.peak_memory) and latency measured here."""
-    from genesis.compiler import compile_architecture
-    from genesis.cost import measure_latency, peak_memory
+    from genesis.cost import latencies, peak_memory
     from genesis.train import resolve_device
 
     dev = resolve_device(device)
     mem = peak_memory(arch)
-    model = compile_architecture(arch)
+    lat = latencies(arch, dev)
     return {
         "memory_kb": round(mem.kb, 3),
         "activations_kb": round(mem.activations / 1024, 3),
         "params_kb": round(mem.params / 1024, 3),
-        "device": str(dev),
-        "latency_ms": round(measure_latency(model, arch.input_shape, dev), 4),
-        "latency_batch_ms": round(measure_latency(model, arch.input_shape, dev, batch=64), 4),
+        "device": lat["latency_device"],
+        "latency_ms": lat["latency_ms"],
+        "latency_batch_ms": lat["latency_batch_ms"],
     }
 
 

@@ -1,5 +1,5 @@
-"""The search: strategies over accuracy x MACs, the loop, executors, the final step, tuning,
-and generator studies (:mod:`evolve.study`) on the same engine.
+"""The search: strategies over accuracy x MACs (or measured latency and memory), the loop,
+executors, the final step, tuning, and generator studies (:mod:`evolve.study`) on the same engine.
 
 ``evolve`` builds on :mod:`genesis` (genomes, training, run folders) and :mod:`graphs`
 (variation). Strategies are registered parts (:mod:`evolve.strategies`); their DEAP toolboxes

@@ -158,7 +158,15 @@ class SearchConfig:
     sample_size: int = 3  # regularized: tournament size S
     crossover_prob: float = 0.3  # nsga2/constrained: share of offspring made by crossover
     diversity: str = "hypervolume"  # nsga2's second criterion: hypervolume (SMS-EMOA) | crowding
-    ref_macs: float = 20e6  # hypervolume reference point: (accuracy 0, ref_macs MACs)
+    # the costs minimised beside validation accuracy (genesis.runfolder.OBJECTIVES): "macs",
+    # "latency", "memory", or several, e.g. ["latency", "memory"] (nsga2: three objectives);
+    # each measured cost is measured for every candidate. The front, the hypervolume and
+    # nsga2's selection are over (accuracy, *objective)
+    objective: tuple[str, ...] = ("macs",)
+    # hypervolume reference point: accuracy 0 and, of each cost, its reference value
+    ref_macs: float = 20e6
+    ref_memory_kb: float = 2048.0  # KiB of peak inference memory at batch 1
+    ref_latency_ms: float = 20.0  # ms at batch 1 on the run's device
     # wall-clock seconds of the search: no job starts that would, at the pace of those so far,
     # end past it (then the final step runs); None: no limit. The default leaves the 10-minute
     # main job on 2 CPU cores its final step
@@ -207,6 +215,21 @@ class SearchConfig:
         _positive("search", "seconds", self.seconds, integer=False, allow_none=True)
         _positive("search", "target_macs", self.target_macs, integer=False, allow_none=True)
         _positive("search", "ref_macs", self.ref_macs, integer=False)
+        _positive("search", "ref_memory_kb", self.ref_memory_kb, integer=False)
+        _positive("search", "ref_latency_ms", self.ref_latency_ms, integer=False)
+        from genesis.runfolder import OBJECTIVES
+
+        if (
+            not isinstance(self.objective, (tuple, list))
+            or not self.objective
+            or not all(isinstance(c, str) and c in OBJECTIVES for c in self.objective)
+            or len(set(self.objective)) < len(self.objective)
+        ):
+            raise GenesisError(
+                f"search objective must list distinct costs of {', '.join(OBJECTIVES)}, got "
+                f"{self.objective!r}"
+            )
+        object.__setattr__(self, "objective", tuple(self.objective))
         _positive("search", "sample_size", self.sample_size)
         if self.diversity not in DIVERSITY:
             raise GenesisError(
@@ -245,9 +268,15 @@ class SearchConfig:
         strategy.check(self)  # the strategy's own rules
 
     def measures(self, cost: str) -> bool:
-        """Whether the search measures ``cost`` (it is capped, or asked for)."""
+        """Whether the search measures ``cost`` (it is capped, asked for, or an objective)."""
         cap = {"memory": self.max_memory_kb, "latency": self.max_latency_ms}[cost]
-        return cap is not None or cost in self.measure
+        return cap is not None or cost in self.measure or cost in self.objective
+
+    @property
+    def refs(self) -> tuple[float, ...]:
+        """The hypervolume reference of each cost of :attr:`objective`, in its order."""
+        ref = {"macs": self.ref_macs, "memory": self.ref_memory_kb, "latency": self.ref_latency_ms}
+        return tuple(ref[c] for c in self.objective)
 
     @property
     def evaluations(self) -> int:

@@ -4,7 +4,7 @@ Workers never wait for a generation: whenever one is free, the loop gives it the
 
 1. a **promotion** (successive halving, ASHA: Li et al. 2020), when one is due: of the
    candidates done at rung ``r``, the best ``1 / eta`` (ranked by the strategy's fitness: by
-   non-dominated front, then hypervolume contribution, for (accuracy, MACs)) continue to rung
+   non-dominated front, then hypervolume contribution, for (accuracy, *costs)) continue to rung
    ``r + 1`` from their weights and optimizer state (``proxy.rungs``), highest rung first;
 2. else a **new candidate** from the run's :class:`~evolve.strategies.Strategy`, at the lowest
    rung. A strategy proposes in windows (``batch_size``: the whole first population, then one
@@ -64,6 +64,9 @@ __all__ = [
     "promotion_order",
 ]
 
+#: Record keys of the costs measured beside MACs (genesis.cost), kept in every later rung's record.
+_MEASURED = ("memory_kb", "latency_ms", "latency_batch_ms", "latency_batch", "latency_device")
+
 #: Draws that are duplicates or over a budget tolerated, per member of the population, before
 #: the search takes the space to be spent.
 MAX_DRAWS_PER_SLOT = 25
@@ -73,7 +76,7 @@ MAX_DRAWS_PER_SLOT = 25
 class SearchOutcome:
     """What a finished search found."""
 
-    front: list[Individual]  # Pareto front of every evaluated candidate (accuracy x MACs)
+    front: list[Individual]  # Pareto front of every evaluated candidate (accuracy x objective)
     archive: list[Individual]  # every evaluated candidate, in evaluation order
     trained: int  # candidates trained (at the first rung)
     final: list[dict[str, Any]]  # final retraining records (test accuracy)
@@ -164,14 +167,14 @@ def make_space(cfg: EvolveConfig, folder: RunFolder) -> SearchSpace | HyperSpace
 
 
 def promotion_order(
-    scores: list[tuple[float, ...]], weights: tuple[float, ...], ref_macs: float
+    scores: list[tuple[float, ...]], weights: tuple[float, ...], ref: float | tuple[float, ...]
 ) -> list[int]:
     """Indices of ``scores`` (fitness values of the candidates done at one rung), best first.
 
-    One objective: by weighted value (ties: the earlier first). Accuracy x MACs: by
-    non-dominated front, then exclusive hypervolume contribution within the front (SMS-EMOA's
-    order, :func:`~evolve.fitness.sel_nsga2_hypervolume`), so the cheap end of the front is
-    promoted too, not only the most accurate candidates.
+    One objective: by weighted value (ties: the earlier first). Accuracy x costs (``ref``: the
+    reference of each cost): by non-dominated front, then exclusive hypervolume contribution
+    within the front (SMS-EMOA's order, :func:`~evolve.fitness.sel_nsga2_hypervolume`), so the
+    cheap end of the front is promoted too, not only the most accurate candidates.
 
     Examples
     --------
@@ -190,7 +193,7 @@ def promotion_order(
         def __init__(self, i: int):
             self.i, self.fitness = i, fit(scores[i])
 
-    ranked = sel_nsga2_hypervolume([_Scored(i) for i in range(len(scores))], len(scores), ref_macs)
+    ranked = sel_nsga2_hypervolume([_Scored(i) for i in range(len(scores))], len(scores), ref)
     return [
         s.i
         for s in sorted(
@@ -354,14 +357,16 @@ class Search:
         if state.exhausted and not state.trained:
             self.log("the space yields no new candidates within the budget rules")
         search_seconds = state.seconds  # the search alone, before the final retraining
-        front = _front(self.archive)
+        front = self._front()
         # promotions that finished after the last generation closed move the front too
         self.folder.write_json("pareto.json", [self._summary(i) for i in front])
-        hv = hypervolume([objectives(i.result) for i in front], self.cfg.search.ref_macs)
+        hv = self._hypervolume(front)
+        costs = self.cfg.search.objective
         self.tracker.front(
             self._last_generation,
-            [objectives(i.result) for i in self.archive if i.result.get("status") == "ok"],
-            [objectives(i.result) for i in front],
+            [objectives(i.result, costs) for i in self.archive if i.result.get("status") == "ok"],
+            [objectives(i.result, costs) for i in front],
+            costs,
         )
         final = run_final(
             self.cfg, self.folder, self.executor, front, self.log, tracker=self.tracker
@@ -494,7 +499,7 @@ class Search:
             order = promotion_order(
                 [tuple(t["scores"][r]) for _, t in done],
                 self.strategy.weights,
-                self.cfg.search.ref_macs,
+                self.cfg.search.refs,
             )
             for i in order[:k]:
                 h, t = done[i]
@@ -631,6 +636,10 @@ class Search:
         ok = record.get("status") == "ok"
         if cand.get("memory_kb") is not None:
             record = {**record, "memory_kb": cand["memory_kb"]}
+        if rung == 0:  # measured once, before the first rung: every later record keeps them
+            track["costs"] = {k: record[k] for k in _MEASURED if record.get(k) is not None}
+        else:
+            record = {**track.get("costs", {}), **record}
         if self.top > 0:
             record = {
                 **record,
@@ -741,9 +750,9 @@ class Search:
             self.folder.append_evaluation(entry)
 
     def _record_generation(self, gen: int, state: SearchState) -> None:
-        front = _front(self.archive)
+        front = self._front()
         ok = [objectives(i.result)[0] for i in self.archive]
-        hv = hypervolume([objectives(i.result) for i in front], self.cfg.search.ref_macs)
+        hv = self._hypervolume(front)
         elapsed = state.seconds
         s = self.cfg.search
         if s.budget is not None:
@@ -787,6 +796,14 @@ class Search:
             f"{format_clock(elapsed)} elapsed, ~{format_clock(left)} left"
         )
 
+    def _front(self) -> list[Individual]:
+        """The archive's front over (accuracy, *search.objective)."""
+        return _front(self.archive, self.cfg.search.objective)
+
+    def _hypervolume(self, front: list[Individual]) -> float:
+        s = self.cfg.search
+        return hypervolume([objectives(i.result, s.objective) for i in front], s.refs)
+
     def _summary(self, ind: Individual) -> dict[str, Any]:
         r = ind.result
         return {
@@ -796,6 +813,7 @@ class Search:
             "macs": r.get("macs"),
             "flops": r.get("flops"),
             "params": r.get("params"),
+            **{k: r[k] for k in _MEASURED if r.get(k) is not None},
             "status": r.get("status"),
             "rung": r.get("rung"),
             "seed": ind.seed,
@@ -827,15 +845,15 @@ def _log_key(entry: dict[str, Any]) -> tuple:
     return (entry["generation"], entry["index"], entry["hash"], entry["seed"], entry["kind"])
 
 
-def _front(individuals: list[Individual]) -> list[Individual]:
-    """The reported front over (accuracy, MACs), whatever the strategy optimises: each network
-    once (a cached duplicate is the same network), of those whose evaluation worked, each at
-    the highest rung it reached."""
+def _front(individuals: list[Individual], costs: tuple[str, ...] = ("macs",)) -> list[Individual]:
+    """The reported front over (accuracy, *costs), whatever the strategy optimises: each
+    network once (a cached duplicate is the same network), of those whose evaluation worked,
+    each at the highest rung it reached."""
     seen: dict[str, Individual] = {}
     for ind in individuals:
         seen.setdefault(ind.hash, ind)
     ok = [ind for ind in seen.values() if ind.result.get("status") == "ok"]
-    return pareto_front(ok, key=lambda i: objectives(i.result))
+    return pareto_front(ok, key=lambda i: objectives(i.result, costs))
 
 
 def format_clock(seconds: float) -> str:

@@ -14,7 +14,8 @@ Layout of ``DIR``::
                             duplicate or skipped)
     logbook.csv             one row per generation
     architectures/H.json    every evaluated architecture, by canonical hash
-    pareto.json             the current Pareto front (accuracy x MACs) with its records
+    pareto.json             the current Pareto front (accuracy x the search's objective
+                            costs, MACs by default) with its records
     checkpoint.pkl          search state after the last finished generation (atomic)
     checkpoint.prev.pkl     the one before (the last good state if the newest is damaged)
     evaluations.csv         the log as one table (a row per entry, the record's numbers as
@@ -61,6 +62,8 @@ __all__ = [
     "MAX_LOG_BYTES",
     "MAX_TOML_BYTES",
     "MAX_WEIGHTS_BYTES",
+    "OBJECTIVES",
+    "OBJECTIVE_LABELS",
     "RUN_FILES",
     "STATUSES",
     "RunFolder",
@@ -218,8 +221,25 @@ def read_jsonl(
     return values, problems
 
 
-def objectives(result: dict[str, Any]) -> tuple[float, float]:
-    """(validation accuracy, MACs) of an evaluation record; a failed one scores accuracy 0.
+#: Costs a search can minimise beside validation accuracy (``search.objective``), each with the
+#: record key that holds its value: MACs (counted from the genome), peak inference memory at
+#: batch 1 (KiB, genesis.cost.peak_memory) and latency at batch 1 (ms, measured on the run's
+#: device, genesis.cost.measure_latency).
+OBJECTIVES: dict[str, str] = {"macs": "macs", "memory": "memory_kb", "latency": "latency_ms"}
+
+#: Each cost's axis label in figures.
+OBJECTIVE_LABELS: dict[str, str] = {
+    "macs": "MACs per example (FLOPs = 2 x MACs)",
+    "memory": "peak memory at batch 1 (KiB)",
+    "latency": "latency at batch 1 (ms)",
+}
+
+
+def objectives(result: dict[str, Any], costs: tuple[str, ...] = ("macs",)) -> tuple[float, ...]:
+    """(validation accuracy, *costs) of an evaluation record; a failed one scores accuracy 0.
+
+    ``costs`` are names of :data:`OBJECTIVES`; a cost the record does not hold (not measured,
+    or the evaluation failed before it was) is infinite, so such a record never dominates.
 
     Examples
     --------
@@ -227,31 +247,56 @@ def objectives(result: dict[str, Any]) -> tuple[float, float]:
     (0.9, 5.0)
     >>> objectives({"status": "oom", "accuracy": None, "macs": 5})
     (0.0, 5.0)
+    >>> objectives({"status": "ok", "accuracy": 0.9, "macs": 5, "latency_ms": 1.5}, ("latency",))
+    (0.9, 1.5)
     """
     acc = result.get("accuracy") if result.get("status") == "ok" else None
-    return (float(acc) if acc is not None else 0.0, float(result["macs"]))
+    values = []
+    for cost in costs:
+        v = result.get(OBJECTIVES[cost])
+        values.append(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else _INF)
+    return (float(acc) if acc is not None else 0.0, *values)
 
 
-def pareto_front(items: Iterable[T], key: Callable[[T], tuple[float, float]]) -> list[T]:
-    """The items no other dominates on ``key`` = (accuracy up, MACs down), by increasing MACs.
+_INF = float("inf")
+
+
+def pareto_front(items: Iterable[T], key: Callable[[T], tuple[float, ...]]) -> list[T]:
+    """The items no other dominates on ``key`` = (accuracy up, cost down, ...), by increasing
+    first cost.
 
     Items with equal objectives are all kept (none dominates another), in their given order.
-    O(n log n). The one front of genesis: the search's, the report's and the plots'.
+    O(n log n) for one cost, O(n^2) for more. The one front of genesis: the search's, the
+    report's and the plots'.
 
     Examples
     --------
     >>> pareto_front([(0.8, 2), (0.7, 3), (0.9, 4), (0.5, 1), (0.9, 4)], key=lambda p: p)
     [(0.5, 1), (0.8, 2), (0.9, 4), (0.9, 4)]
+    >>> pareto_front([(0.8, 2, 9), (0.7, 3, 1), (0.6, 3, 2), (0.9, 4, 9)], key=lambda p: p)
+    [(0.8, 2, 9), (0.7, 3, 1), (0.9, 4, 9)]
     """
-    ranked = sorted(enumerate(items), key=lambda p: (key(p[1])[1], -key(p[1])[0], p[0]))
-    front: list[T] = []
-    last: tuple[float, float] | None = None
-    for _, item in ranked:
-        acc, macs = key(item)[:2]
-        if last is None or acc > last[0] or (acc, macs) == last:
-            front.append(item)
-            last = (acc, macs)
-    return front
+    items = list(items)
+    keys = [tuple(key(item)) for item in items]
+    ranked = sorted(range(len(items)), key=lambda i: (keys[i][1:], -keys[i][0], i))
+    front: list[int] = []
+    if keys and len(keys[0]) == 2:  # one cost: a sweep along it
+        last: tuple[float, ...] | None = None
+        for i in ranked:
+            if last is None or keys[i][0] > last[0] or keys[i] == last:
+                front.append(i)
+                last = keys[i]
+        return [items[i] for i in front]
+    for i in ranked:  # sorted so that no later item dominates an earlier one
+        if not any(_dominates(keys[j], keys[i]) for j in front):
+            front.append(i)
+    return [items[i] for i in front]
+
+
+def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether ``a`` dominates ``b``: accuracy (first) no lower, every cost no higher, and not
+    equal."""
+    return a != b and a[0] >= b[0] and all(x <= y for x, y in zip(a[1:], b[1:], strict=True))
 
 
 #: What a run writes, relative to its folder: outputs of other commands must not replace these.

@@ -82,12 +82,13 @@ class Tracker:
     def front(
         self,
         step: int,
-        points: Iterable[tuple[float, float]],
-        front: Iterable[tuple[float, float]],
+        points: Iterable[tuple[float, ...]],
+        front: Iterable[tuple[float, ...]],
+        costs: tuple[str, ...] = ("macs",),
     ) -> None:
-        """The Pareto front as a figure: every (accuracy, MACs) point faint, the front bold.
-        Only after this process recorded a generation: a resumed run that had finished
-        changes nothing."""
+        """The Pareto front as a figure: every (accuracy, *costs) point faint, the front bold,
+        one panel per cost. Only after this process recorded a generation: a resumed run that
+        had finished changes nothing."""
         w = self._writer
         if w is None:
             return
@@ -96,17 +97,23 @@ class Tracker:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        points, front = list(points), sorted(front, key=lambda p: p[1])
-        fig, ax = plt.subplots(figsize=(5.6, 3.8))
-        if points:
-            ax.scatter([p[1] for p in points], [p[0] for p in points], s=10, alpha=0.3)
-        if front:
-            ax.step([p[1] for p in front], [p[0] for p in front], where="post", lw=1.5)
-            ax.scatter([p[1] for p in front], [p[0] for p in front], s=28)
-        ax.set_xscale("log")
-        ax.set_xlabel("MACs per example")
-        ax.set_ylabel("validation accuracy")
-        ax.grid(alpha=0.3)
+        from genesis.runfolder import OBJECTIVE_LABELS
+
+        points, front = list(points), list(front)
+        fig, axes = plt.subplots(1, len(costs), figsize=(5.6 * len(costs), 3.8), squeeze=False)
+        for j, (ax, cost) in enumerate(zip(axes[0], costs, strict=True)):
+            x = j + 1
+            if points:
+                ax.scatter([p[x] for p in points], [p[0] for p in points], s=10, alpha=0.3)
+            if front:
+                shown = sorted(front, key=lambda p: p[x])
+                if len(costs) == 1:  # a staircase only where the front is one
+                    ax.step([p[x] for p in shown], [p[0] for p in shown], where="post", lw=1.5)
+                ax.scatter([p[x] for p in shown], [p[0] for p in shown], s=28)
+            ax.set_xscale("log")
+            ax.set_xlabel(OBJECTIVE_LABELS[cost])
+            ax.set_ylabel("validation accuracy")
+            ax.grid(alpha=0.3)
         fig.tight_layout()
         w.add_figure("search/pareto", fig, step, close=True)
         w.flush()

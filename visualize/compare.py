@@ -54,11 +54,12 @@ def summarize_run(run: RunData, target_macs: float | None = None) -> dict[str, A
     >>> summarize_run(read_run(d))["trained"]
     0
     """
-    points = [p for p in run.points() if p[0] > 0]
+    points = [p for p in run.points() if p[0] > 0]  # over the run's objective
+    by_macs = [p for p in run.points(("macs",)) if p[0] > 0]
     hv = run.state.get("hypervolume")
     if hv is None and run.logbook:
         hv = run.logbook[-1].get("hypervolume")
-    under = [p[0] for p in points if target_macs is None or p[1] <= target_macs]
+    under = [p[0] for p in by_macs if target_macs is None or p[1] <= target_macs]
     search = run.config.get("search", {})
     seed = search.get("seed")
     return {
@@ -87,8 +88,9 @@ def _show(value: Any) -> str:
 def comparability_warnings(runs: list[RunData]) -> list[str]:
     """Why the runs' hypervolumes do not compare: one sentence per search setting they differ in.
 
-    Hypervolumes compare only between runs with the same reference point (``search.ref_macs``)
-    and the same budget (``search.budget_evals``).
+    Hypervolumes compare only between runs with the same objective (``search.objective``), the
+    same reference point (``search.ref_macs``, and ``ref_memory_kb`` / ``ref_latency_ms`` where
+    an objective holds those costs) and the same budget (``search.budget_evals``).
 
     Parameters
     ----------
@@ -116,7 +118,18 @@ def comparability_warnings(runs: list[RunData]) -> list[str]:
     []
     """
     warnings = []
-    for key in ("ref_macs", "budget_evals"):
+    objectives = {run.objective for run in runs}
+    if len(objectives) > 1:
+        shown = sorted(", ".join(o) for o in objectives)
+        warnings.append(
+            f"the runs differ in search objective ({'; '.join(shown)}); their hypervolumes are "
+            "not comparable"
+        )
+    costs = {c for o in objectives for c in o}
+    refs = [f"ref_{c}" for c in ("macs",)] + [
+        key for c, key in (("memory", "ref_memory_kb"), ("latency", "ref_latency_ms")) if c in costs
+    ]
+    for key in (*refs, "budget_evals"):
         values = {_show(r.config.get("search", {}).get(key)) for r in runs}
         if len(values) > 1:
             warnings.append(
@@ -232,7 +245,7 @@ def comparison_plot(
     ax = axes[0]
     labelled = set()
     for run, r in rows:
-        front = front_points([p for p in run.points() if p[0] > 0])
+        front = front_points([p for p in run.points(("macs",)) if p[0] > 0])
         s = r["strategy"]
         ax.step(
             [p[1] for p in front],

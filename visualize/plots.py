@@ -7,16 +7,24 @@ extension) and returns the path, or None when the run holds nothing to plot yet.
 from __future__ import annotations
 
 import io
+import math
 import os
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from genesis.runfolder import atomic_write, is_hash, objectives, pareto_front  # noqa: E402
+from genesis.runfolder import (  # noqa: E402
+    OBJECTIVE_LABELS,
+    atomic_write,
+    is_hash,
+    objectives,
+    pareto_front,
+)
 from graphs import graph_stats  # noqa: E402
 from visualize.runs import RunData, number  # noqa: E402
 
@@ -30,10 +38,10 @@ __all__ = [
 ]
 
 
-def front_points(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
-    """The non-dominated (accuracy max, MACs min) points, by increasing MACs
-    (:func:`genesis.runfolder.pareto_front`)."""
-    return pareto_front(points, key=lambda p: (p[0], p[1]))
+def front_points(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The non-dominated points (accuracy max, every cost min), by increasing first cost
+    (:func:`genesis.runfolder.pareto_front`); a point's trailing hash is not an objective."""
+    return pareto_front(points, key=lambda p: tuple(x for x in p if not isinstance(x, str)))
 
 
 def save_figure(fig, out: str | os.PathLike) -> Path:
@@ -57,96 +65,113 @@ def save_figure(fig, out: str | os.PathLike) -> Path:
 def pareto_plot(
     run: RunData, out: str | os.PathLike, baseline: RunData | None = None
 ) -> Path | None:
-    """Validation accuracy against MACs (log axis): every evaluation faint, the front bold,
-    and a baseline run's front (e.g. ``random``) overlaid when given."""
+    """Validation accuracy against each cost of the run's objective (log axes; MACs for most
+    runs), one panel per cost: every evaluation faint, the front bold (a staircase where the
+    objective is one cost; with several, the members of the front over all of them), and a
+    baseline run's front (e.g. ``random``) overlaid when given."""
+    costs = run.objective
     points = [p for p in run.points() if p[0] > 0]
     if not points:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ax.scatter(
-        [p[1] for p in points],
-        [p[0] for p in points],
-        s=14,
-        alpha=0.25,
-        color="#4477AA",
-        label=f"{run.strategy}: all {len(points)} evaluated",
-    )
     front = front_points(points)
-    ax.step([p[1] for p in front], [p[0] for p in front], where="post", color="#4477AA", lw=1.5)
-    ax.scatter(
-        [p[1] for p in front],
-        [p[0] for p in front],
-        s=36,
-        color="#4477AA",
-        edgecolor="black",
-        lw=0.6,
-        zorder=3,
-        label=f"{run.strategy}: Pareto front",
-    )
-    if baseline is not None:
-        base = [p for p in baseline.points() if p[0] > 0]
-        if base:
-            bf = front_points(base)
+    base = [p for p in baseline.points(costs) if p[0] > 0] if baseline is not None else []
+    fig, axes = plt.subplots(1, len(costs), figsize=(6.4 * len(costs), 4.2), squeeze=False)
+    for j, (ax, cost) in enumerate(zip(axes[0], costs, strict=True)):
+        x = j + 1
+        ax.scatter(
+            [p[x] for p in points],
+            [p[0] for p in points],
+            s=14,
+            alpha=0.25,
+            color="#4477AA",
+            label=f"{run.strategy}: all {len(points)} evaluated",
+        )
+        shown = sorted(front, key=lambda p: p[x])
+        if len(costs) == 1:
+            ax.step([p[x] for p in shown], [p[0] for p in shown], where="post", color="#4477AA")
+        ax.scatter(
+            [p[x] for p in shown],
+            [p[0] for p in shown],
+            s=36,
+            color="#4477AA",
+            edgecolor="black",
+            lw=0.6,
+            zorder=3,
+            label=f"{run.strategy}: Pareto front"
+            + (f" over accuracy x {' x '.join(costs)}" if len(costs) > 1 else ""),
+        )
+        seen = [p for p in base if math.isfinite(p[x])]
+        if seen:
+            bf = sorted(front_points(seen), key=lambda p: p[x])
             ax.scatter(
-                [p[1] for p in base],
-                [p[0] for p in base],
+                [p[x] for p in seen],
+                [p[0] for p in seen],
                 s=10,
                 alpha=0.2,
                 marker="x",
                 color="#CC6677",
             )
-            ax.step(
-                [p[1] for p in bf],
+            ax.plot(
+                [p[x] for p in bf],
                 [p[0] for p in bf],
-                where="post",
+                drawstyle="steps-post" if len(costs) == 1 else "default",
+                marker="" if len(costs) == 1 else "x",
                 color="#CC6677",
                 lw=1.2,
                 ls="--",
                 label=f"{baseline.strategy} (baseline): front",
             )
-    ax.set_xscale("log")
-    ax.set_xlabel("MACs (multiply-adds; FLOPs = 2 x MACs)")
-    ax.set_ylabel("validation accuracy (proxy)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="lower right")
+        ax.set_xscale("log")
+        ax.set_xlabel(OBJECTIVE_LABELS[cost])
+        ax.set_ylabel("validation accuracy (proxy)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
     return save_figure(fig, out)
 
 
 def fronts_plot(run: RunData, out: str | os.PathLike) -> Path | None:
     """The Pareto front after every generation (of everything evaluated up to it), one step
-    line per generation from light (first) to dark (last): how the search moved the front."""
-    by_gen: dict[int, dict[str, tuple[float, float]]] = {}
+    line per generation from light (first) to dark (last): how the search moved the front.
+    One panel per cost of the run's objective, each with the front of accuracy x that cost."""
+    costs = run.objective
+    by_gen: dict[int, dict[str, tuple[float, ...]]] = {}
     for e in run.evaluations:
         r, g = e.get("result"), e.get("generation")
         if not r or r.get("status") != "ok" or not isinstance(g, int):
             continue
-        acc, macs = objectives(r)
-        if acc > 0:
+        values = objectives(r, costs)
+        if values[0] > 0:
             # a candidate at the highest rung it reached by then
-            by_gen.setdefault(g, {})[e["hash"]] = (acc, macs)
+            by_gen.setdefault(g, {})[e["hash"]] = values
     if not by_gen:
         return None
     gens = sorted(by_gen)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, axes = plt.subplots(1, len(costs), figsize=(6.4 * len(costs), 4.2), squeeze=False)
     cmap = plt.get_cmap("viridis_r")
-    seen: dict[str, tuple[float, float]] = {}
-    for i, g in enumerate(gens):
-        seen.update(by_gen[g])
-        front = front_points([(a, m) for a, m in seen.values()])
-        color = cmap(0.15 + 0.85 * i / max(1, len(gens) - 1))
-        ax.step(
-            [p[1] for p in front],
-            [p[0] for p in front],
-            where="post",
-            color=color,
-            lw=1.2,
-            label=f"generation {g}" if i in (0, len(gens) - 1) else None,
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel("MACs per example")
-    ax.set_ylabel("validation accuracy")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    for j, (ax, cost) in enumerate(zip(axes[0], costs, strict=True)):
+        seen: dict[str, tuple[float, ...]] = {}
+        for i, g in enumerate(gens):
+            seen.update(by_gen[g])
+            front = front_points(
+                [(v[0], v[j + 1]) for v in seen.values() if math.isfinite(v[j + 1])]
+            )
+            color = cmap(0.15 + 0.85 * i / max(1, len(gens) - 1))
+            ax.step(
+                [p[1] for p in front],
+                [p[0] for p in front],
+                where="post",
+                color=color,
+                lw=1.2,
+                label=f"generation {g}" if i in (0, len(gens) - 1) else None,
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel(OBJECTIVE_LABELS[cost])
+        ax.set_ylabel("validation accuracy")
+        if len(costs) > 1:
+            ax.set_title(f"front of accuracy x {cost}", fontsize=9)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return save_figure(fig, out)
 
@@ -219,7 +244,8 @@ def stats_plot(run: RunData, out: str | os.PathLike) -> Path | None:
     """
     xs: dict[str, list[float]] = {"clustering": [], "avg_path_length": []}
     ys = []
-    for acc, _macs, h in run.points():
+    for p in run.points():
+        acc, h = p[0], p[-1]
         if acc <= 0:
             continue
         arch = run.architecture(h)

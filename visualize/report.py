@@ -56,6 +56,12 @@ from visualize.study import (
 
 __all__ = ["check_output", "write_report"]
 
+#: Each objective cost in words (headings).
+_COST_NAMES = {"macs": "MACs", "memory": "peak memory", "latency": "latency"}
+
+#: Measured costs a Pareto member may carry: record key, column heading.
+_MEASURED = (("latency_ms", "latency (ms)"), ("memory_kb", "memory (KiB)"))
+
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
@@ -213,11 +219,19 @@ def write_report(
     # -- Pareto members --------------------------------------------------------------------------
     final = {r.get("hash"): r for r in run.final}
     add("<h2>Pareto members</h2>")
+    if run.objective != ("macs",):
+        add(
+            "<p class='small'>The front is over validation accuracy x "
+            f"{_esc(' x '.join(_COST_NAMES[c] for c in run.objective))} (search objective).</p>"
+        )
     if run.pareto:
+        measured = [(k, h) for k, h in _MEASURED if any(m.get(k) is not None for m in run.pareto)]
         add(
             "<table><tr><th class='l'>hash</th><th>val acc</th><th>test acc</th><th>MACs</th>"
-            "<th>FLOPs</th><th>params</th><th class='l'>origin</th><th>JSON</th><th>weights</th>"
-            "<th>ONNX</th><th>PyTorch</th></tr>"
+            "<th>FLOPs</th><th>params</th>"
+            + "".join(f"<th>{h}</th>" for _, h in measured)
+            + "<th class='l'>origin</th><th>JSON</th><th>weights</th><th>ONNX</th>"
+            "<th>PyTorch</th></tr>"
         )
         for m in run.pareto:
             f = final.get(m["hash"], {})
@@ -225,7 +239,9 @@ def write_report(
                 f"<tr><td class='l'><code>{_esc(m['hash'])}</code></td>"
                 f"<td>{_fmt(m.get('accuracy'))}</td><td>{_fmt(f.get('test_accuracy'))}</td>"
                 f"<td>{_si(m.get('macs'))}</td><td>{_si(m.get('flops'))}</td>"
-                f"<td>{_si(m.get('params'))}</td><td class='l'>{_fmt(m.get('origin'))}</td>"
+                f"<td>{_si(m.get('params'))}</td>"
+                + "".join(f"<td>{_fmt(m.get(k))}</td>" for k, _ in measured)
+                + f"<td class='l'>{_fmt(m.get('origin'))}</td>"
                 f"<td>{_link(run, m.get('architecture'), 'json')}</td>"
                 f"<td>{_link(run, f.get('weights'), 'pt')}</td>"
                 f"<td>{_link(run, f.get('onnx'), 'onnx')}</td>"
@@ -252,7 +268,9 @@ def write_report(
     # -- plots -----------------------------------------------------------------------------------
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        add("<h2>Accuracy against MACs</h2>")
+        add(
+            f"<h2>Accuracy against {_esc(' and '.join(_COST_NAMES[c] for c in run.objective))}</h2>"
+        )
         add(_png(pareto_plot(run, t / "pareto.png", baseline)))
         add("<h2>Progress (hypervolume history)</h2>")
         add(_png(progress_plot(run, t / "progress.png")))
@@ -284,7 +302,7 @@ def write_report(
         except Exception as exc:  # graphviz missing or failing: say so, keep the report
             add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
     if points:
-        best = max(points, key=lambda p: p[0])[2]
+        best = max(points, key=lambda p: p[0])[-1]
         add(f"<h2>Lineage of the most accurate (<code>{_esc(best)}</code>)</h2>")
         try:
             add(f"<div class='arch'>{_svg(lineage_graph(run, best))}</div>")

@@ -29,6 +29,7 @@ from genesis.runfolder import (
     LOGBOOK_FIELDS,
     MAX_JSON_BYTES,
     MAX_TOML_BYTES,
+    OBJECTIVES,
     STATUSES,
     RunFolder,
     is_hash,
@@ -185,6 +186,12 @@ class RunData:
         return status if status in STATUSES else "unknown"
 
     @property
+    def objective(self) -> tuple[str, ...]:
+        """The costs its search minimised beside accuracy (``search.objective``): ``("macs",)``
+        when the config names none (a run made before objectives existed) or none valid."""
+        return _objective(self.config.get("search", {}).get("objective")) or ("macs",)
+
+    @property
     def strategy(self) -> str:
         """The search strategy's name, or ``?`` when the config names none (or no plain name)."""
         name = self.config.get("search", {}).get("strategy")
@@ -199,9 +206,11 @@ class RunData:
             if e.get("kind") == "train" and e.get("result") and not e.get("rung")
         ]
 
-    def points(self) -> list[tuple[float, float, str]]:
-        """(validation accuracy, MACs, hash) of every evaluated candidate, failures at 0; a
-        candidate of a multi-fidelity run at the highest rung it finished."""
+    def points(self, costs: tuple[str, ...] | None = None) -> list[tuple[Any, ...]]:
+        """(validation accuracy, *costs, hash) of every evaluated candidate, failures at 0; a
+        candidate of a multi-fidelity run at the highest rung it finished. ``costs`` default
+        to the run's :attr:`objective` (MACs for most runs); one a record lacks is infinite."""
+        costs = self.objective if costs is None else costs
         best: dict[str, dict[str, Any]] = {}
         for e in self.evaluations:
             r = e.get("result")
@@ -211,7 +220,7 @@ class RunData:
                 e.get("kind") == "train" and r.get("status") == "ok" and e.get("rung")
             ):
                 best[e["hash"]] = r
-        return [(*objectives(r), h) for h, r in best.items()]
+        return [(*objectives(r, costs), h) for h, r in best.items()]
 
     def inside(self, rel: Any) -> Path | None:
         """The regular file that ``rel`` names inside the folder, or None.
@@ -261,6 +270,19 @@ class RunData:
             return None
 
 
+def _objective(raw: Any) -> tuple[str, ...] | None:
+    """``search.objective`` of a config as read: distinct names of known costs, or None."""
+    raw = [raw] if isinstance(raw, str) else raw
+    if (
+        isinstance(raw, list)
+        and raw
+        and all(isinstance(c, str) and c in OBJECTIVES for c in raw)
+        and len(set(raw)) == len(raw)
+    ):
+        return tuple(raw)
+    return None
+
+
 def _read_config(folder: RunFolder, p: list[str]) -> dict[str, Any]:
     try:
         text = read_bytes_bounded(folder.config_path, MAX_TOML_BYTES).decode("utf-8")
@@ -274,6 +296,9 @@ def _read_config(folder: RunFolder, p: list[str]) -> dict[str, Any]:
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     if len(tables) < len(data):
         p.append("config.toml has values outside a table: not shown")
+    objective = tables.get("search", {}).get("objective")
+    if objective is not None and _objective(objective) is None:
+        p.append("config.toml: search objective is not a list of known costs (shown as macs)")
     strategy = tables.get("search", {}).get("strategy")
     if strategy is not None and not (isinstance(strategy, str) and _NAME.fullmatch(strategy)):
         p.append("config.toml: search strategy is not a plain name (shown as ?)")

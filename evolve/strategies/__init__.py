@@ -4,7 +4,7 @@ The search loop (:mod:`evolve.search`) knows only the :class:`Strategy` protocol
 strategy's name. A strategy is one class registered with :func:`register_strategy` (timm's
 ``@register_model``, Optuna's samplers behind ``BaseSampler``):
 
-- ``nsga2`` (default): non-dominated sorting over (accuracy, MACs) with hypervolume
+- ``nsga2`` (default): non-dominated sorting over (accuracy, *objective costs) with hypervolume
   contribution or crowding distance (:mod:`evolve.strategies.nsga2`);
 - ``constrained``: one score under a hard MAC budget or MnasNet's soft target, elitist;
 - ``regularized``: aging evolution (Real et al. 2019);

@@ -66,13 +66,22 @@ class Strategy:
     name: ClassVar[str] = ""
     #: What it searches (a subset of :data:`SPACES`).
     spaces: ClassVar[tuple[str, ...]] = ("architectures",)
-    #: DEAP fitness weights: (accuracy, MACs) for Pareto strategies, one score for the others.
-    weights: ClassVar[tuple[float, ...]] = (1.0, -1.0)
+    #: Whether its fitness is one score (accuracy under a budget) rather than the Pareto
+    #: objectives (accuracy, *search.objective).
+    scalar: ClassVar[bool] = False
 
     def __init__(self, cfg: EvolveConfig, space: Any):
         self.cfg = cfg
         self.space = space
+        #: DEAP fitness weights: accuracy maximised, each cost minimised (or the one score)
+        self.weights = self.fitness_weights(cfg.search)
         self.fitness_cls: type[base.Fitness] = make_fitness_class(self.weights)
+
+    @classmethod
+    def fitness_weights(cls, search: SearchConfig) -> tuple[float, ...]:
+        """DEAP weights of the fitness: ``(1.0,)`` for one score, else accuracy up and each
+        cost of ``search.objective`` down, e.g. ``(1.0, -1.0)`` for (accuracy, MACs)."""
+        return (1.0,) if cls.scalar else (1.0,) + (-1.0,) * len(search.objective)
 
     # -- configuration rules ---------------------------------------------------------------------
     @classmethod
@@ -93,10 +102,11 @@ class Strategy:
         raise NotImplementedError
 
     def score(self, result: dict[str, Any]) -> tuple[float, ...]:
-        """The fitness values of an evaluation record."""
+        """The fitness values of an evaluation record: (accuracy, *costs of the objective)."""
+        costs = self.cfg.search.objective
         if result.get("status") != "ok":  # dominated by every working candidate, cheap or not
-            return (0.0, float("inf"))
-        return objectives(result)
+            return (0.0, *(float("inf") for _ in costs))
+        return objectives(result, costs)
 
     def select(
         self, gen: int, population: list[Individual], new: list[Individual]

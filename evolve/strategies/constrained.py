@@ -21,7 +21,7 @@ __all__ = ["Constrained", "ScalarScore"]
 class ScalarScore:
     """Mixin: the constrained score as the only fitness value."""
 
-    weights = (1.0,)
+    scalar = True
 
     def score(self, result: dict[str, Any]) -> tuple[float, ...]:
         s = self.cfg.search

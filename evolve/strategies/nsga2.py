@@ -1,4 +1,6 @@
-"""``nsga2``: maximise validation accuracy and minimise MACs by non-dominated sorting.
+"""``nsga2``: maximise validation accuracy and minimise the objective's costs by non-dominated
+sorting: MACs by default, or measured latency, peak memory, or two or three of them
+(``search.objective``; three objectives when two costs are named).
 
 Non-dominated sorting keeps the population (Deb et al. 2002; NSGA-Net); within a front,
 members are ranked by their exclusive hypervolume contribution against the run's reference
@@ -24,7 +26,7 @@ __all__ = ["NSGA2"]
 
 @register_strategy
 class NSGA2(Evolutionary):
-    """NSGA-II over (accuracy, MACs), SMS-EMOA's hypervolume rule within a front by default."""
+    """NSGA-II over (accuracy, *costs), SMS-EMOA's hypervolume rule within a front by default."""
 
     name = "nsga2"
 
@@ -42,7 +44,7 @@ class NSGA2(Evolutionary):
             box.register("select", tools.selNSGA2)
             box.register("duel", _dcd_tournament)
         else:
-            box.register("select", sel_nsga2_hypervolume, ref_macs=s.ref_macs)
+            box.register("select", sel_nsga2_hypervolume, ref=s.refs)
             box.register("duel", _hv_tournament)
         return box
 

@@ -33,6 +33,9 @@ EVOLVE_FLAGS: dict[str, dict[str, str]] = {
         "max_latency_ms": "max_latency_ms",
         "measure": "measure",
         "latency_batch": "latency_batch",
+        "objective": "objective",
+        "ref_memory_kb": "ref_memory_kb",
+        "ref_latency_ms": "ref_latency_ms",
         "target_macs": "target_macs",
         "seconds": "search_seconds",
         "seed": "seed",
@@ -136,6 +139,18 @@ def _costs(text: str) -> tuple[str, ...]:
     if not costs or not set(costs) <= set(COSTS):
         raise argparse.ArgumentTypeError(
             f"--measure takes costs of {', '.join(COSTS)}, comma-separated, got {text!r}"
+        )
+    return costs
+
+
+def _objective(text: str) -> tuple[str, ...]:
+    from genesis.runfolder import OBJECTIVES
+
+    costs = tuple(c.strip() for c in text.replace("+", ",").split(",") if c.strip())
+    if not costs or not set(costs) <= set(OBJECTIVES) or len(set(costs)) < len(costs):
+        raise argparse.ArgumentTypeError(
+            f"--objective takes distinct costs of {', '.join(OBJECTIVES)}, comma-separated, "
+            f"got {text!r}"
         )
     return costs
 
@@ -296,7 +311,7 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
     """Register ``genesis evolve``."""
     ev = sub.add_parser(
         "evolve",
-        help="search architectures over accuracy x MACs (the main job)",
+        help="search architectures over accuracy x MACs, latency or memory (the main job)",
         description="Evolve randomly wired architectures with DEAP, scoring each by a short proxy "
         "training on the validation split, then retrain the chosen Pareto members on the full "
         "training set and report their test accuracy. Flags override --config.",
@@ -350,6 +365,26 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
     )
     ev.add_argument(
         "--latency-batch", type=int, metavar="N", help="the second batch latency is timed at (64)"
+    )
+    ev.add_argument(
+        "--objective",
+        type=_objective,
+        metavar="COSTS",
+        help="the costs minimised beside accuracy: macs (default), latency, memory, or several, "
+        "comma-separated (latency,memory: three objectives); measured ones are measured for "
+        "every candidate",
+    )
+    ev.add_argument(
+        "--ref-latency-ms",
+        type=float,
+        metavar="MS",
+        help="hypervolume reference of latency at batch 1 (20)",
+    )
+    ev.add_argument(
+        "--ref-memory-kb",
+        type=float,
+        metavar="KB",
+        help="hypervolume reference of peak memory at batch 1 (2048)",
     )
     ev.add_argument(
         "--search-seconds",
@@ -451,16 +486,25 @@ def cmd_evolve(args: argparse.Namespace) -> int:
             files = {f"architectures/{h}.json": a for h, a in init.items()}
             folder.create(cfg, files=files)
         outcome = run_search(cfg, folder)
+    s = cfg.search
+    units = {"macs": "MACs", "memory": "KiB", "latency": "ms"}
+    reference = ", ".join(f"{r:g} {units[c]}" for c, r in zip(s.objective, s.refs, strict=True))
     print(
         f"run folder {folder.path}: {outcome.trained} trained evaluations, Pareto front of "
         f"{len(outcome.front)}, hypervolume {outcome.hypervolume:.4f} (validation accuracy x "
-        f"MACs, reference {cfg.search.ref_macs:g} MACs)"
+        f"{' x '.join(s.objective)}, reference {reference})"
     )
     for ind in outcome.front:
         r = ind.result
+        measured = "".join(
+            f"  {r[k]:g} {unit}"
+            for k, unit in (("memory_kb", "KiB"), ("latency_ms", "ms"))
+            if isinstance(r.get(k), (int, float))
+        )
         print(
             f"  {ind.hash}  val acc {r['accuracy'] if r['accuracy'] is not None else '-'}  "
-            f"{format_count(r['macs'])} MACs  {format_count(r['params'])} params  {r['status']}"
+            f"{format_count(r['macs'])} MACs  {format_count(r['params'])} params{measured}  "
+            f"{r['status']}"
         )
     for rec in outcome.final:
         acc = rec.get("test_accuracy")

@@ -57,8 +57,8 @@ def test_rungs_promote_the_top_third_of_each_rung_as_soon_as_it_is_due(strategy,
     cfg = _cfg(strategy)
     _run(cfg, tmp_path / "run")
     log = _trained(tmp_path / "run")
-    weights = get_strategy(strategy).weights
-    score = get_strategy(strategy)(cfg, None).score
+    strat = get_strategy(strategy)(cfg, None)
+    weights, score = strat.weights, strat.score
     promoted = 0
     # one worker: each job starts right after the one logged before it finished, so the log's
     # prefix is exactly what the rule saw when it chose the job
@@ -70,7 +70,7 @@ def test_rungs_promote_the_top_third_of_each_rung_as_soon_as_it_is_due(strategy,
             if _cost(cfg, r + 1) > left + 1e-9:  # a promotion past the budget never starts
                 continue
             done = [x for x in seen if x["rung"] == r and x["result"]["status"] == "ok"]
-            top = promotion_order([score(x["result"]) for x in done], weights, cfg.search.ref_macs)[
+            top = promotion_order([score(x["result"]) for x in done], weights, cfg.search.refs)[
                 : len(done) // 3
             ]
             gone_on = {x["hash"] for x in seen if x["rung"] == r + 1}

@@ -61,7 +61,7 @@ def _staircase(points, ref):
     ],
 )
 def test_hypervolume_of_known_points(points, ref, expected):
-    assert hypervolume(points, ref_macs=ref) == pytest.approx(expected, abs=1e-12)
+    assert hypervolume(points, ref=ref) == pytest.approx(expected, abs=1e-12)
 
 
 def test_hypervolume_matches_the_staircase_area_on_random_points():

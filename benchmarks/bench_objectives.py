@@ -12,6 +12,10 @@ standard error over seeds:
 - ``lat@front``: the lowest latency of a front member within 1 accuracy point of the arm's best;
 - ``rho``: Spearman's rho of latency against MACs over every candidate the arm measured.
 
+And the repeatability of latency: a network that several runs evaluated was measured once in
+each; the spread of those measurements (max - min over their mean) is the noise the latency
+objective carries on this machine.
+
 Then the ratios of each arm's HV to the MACs arm's in each space, seed by seed. Each run keeps
 its folder under ``--out``; a finished run found there is read, not rerun.
 
@@ -122,10 +126,17 @@ def main() -> None:
         "MACs 2e7",
     ]
     rows: dict[str, list[dict[str, float]]] = {arm: [] for arm in ARMS}
+    measured: dict[str, list[float]] = {}  # hash -> its latency in each run that measured it
     start = time.perf_counter()
+    runs_seconds = 0.0  # the runs' own wall time (run.json), also when read, not rerun
     for seed in range(args.seeds):
         for arm in ARMS:
-            rows[arm].append(_score(_records(_run(arm, seed, args, out)), args))
+            folder = _run(arm, seed, args, out)
+            runs_seconds += json.loads((folder / "run.json").read_text())["seconds"]
+            records = _records(folder)
+            rows[arm].append(_score(records, args))
+            for h, r in records.items():
+                measured.setdefault(h, []).append(r["latency_ms"])
     keys = ("HV lat", "HV mem", "HV macs", "lat@front", "rho", "trained")
     lines.append(f"{'arm':<16}" + "".join(f"{k:>20}" for k in keys))
     for arm, rs in rows.items():
@@ -140,7 +151,18 @@ def main() -> None:
             ratios = [a[k] / b[k] for a, b in zip(rows[arm], rows["macs"], strict=True) if b[k]]
             cells.append(f"{k} {_mean_se(ratios)}")
         lines.append(f"{arm:<16} " + "; ".join(cells))
-    lines.append(f"# {time.perf_counter() - start:.0f} s wall, folders in {out}")
+    spread = sorted(
+        (max(v) - min(v)) / statistics.fmean(v) for v in measured.values() if len(v) > 1
+    )
+    if spread:
+        lines.append(
+            f"# latency repeatability: {len(spread)} networks measured in 2+ runs; spread "
+            f"(max - min) / mean: median {statistics.median(spread):.1%}, max {spread[-1]:.1%}"
+        )
+    lines.append(
+        f"# runs took {runs_seconds:.0f} s (run.json); this invocation "
+        f"{time.perf_counter() - start:.0f} s; folders in {out}"
+    )
     text = "\n".join(lines)
     print(text)
     if args.table:

@@ -797,8 +797,15 @@ class Search:
         )
 
     def _front(self) -> list[Individual]:
-        """The archive's front over (accuracy, *search.objective)."""
-        return _front(self.archive, self.cfg.search.objective)
+        """The reported front over (accuracy, *search.objective), whatever the strategy
+        optimises: each network once (a cached duplicate is the same network), of those whose
+        evaluation worked, each at the highest rung it reached."""
+        seen: dict[str, Individual] = {}
+        for ind in self.archive:
+            seen.setdefault(ind.hash, ind)
+        ok = [ind for ind in seen.values() if ind.result.get("status") == "ok"]
+        costs = self.cfg.search.objective
+        return pareto_front(ok, key=lambda i: objectives(i.result, costs))
 
     def _hypervolume(self, front: list[Individual]) -> float:
         s = self.cfg.search
@@ -843,17 +850,6 @@ def _index(entry: dict[str, Any]) -> int:
 
 def _log_key(entry: dict[str, Any]) -> tuple:
     return (entry["generation"], entry["index"], entry["hash"], entry["seed"], entry["kind"])
-
-
-def _front(individuals: list[Individual], costs: tuple[str, ...] = ("macs",)) -> list[Individual]:
-    """The reported front over (accuracy, *costs), whatever the strategy optimises: each
-    network once (a cached duplicate is the same network), of those whose evaluation worked,
-    each at the highest rung it reached."""
-    seen: dict[str, Individual] = {}
-    for ind in individuals:
-        seen.setdefault(ind.hash, ind)
-    ok = [ind for ind in seen.values() if ind.result.get("status") == "ok"]
-    return pareto_front(ok, key=lambda i: objectives(i.result, costs))
 
 
 def format_clock(seconds: float) -> str:

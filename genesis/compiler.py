@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from genesis.complexity import feature_plan
+from genesis.complexity import check_costs, feature_plan
 from genesis.genome import Architecture
 from genesis.ops import get_op
 from graphs import GenesisError, compute_nodes
@@ -123,7 +123,8 @@ def compile_architecture(arch: Architecture, seed: int = 0) -> fx.GraphModule:
     ------
     GenesisError
         When the architecture cannot work (e.g. more stride-2 layers than the input size
-        allows); a forward with an input of the wrong shape names the expected shape.
+        allows) or is over a cost cap (:func:`genesis.complexity.check_costs`); a forward with
+        an input of the wrong shape names the expected shape.
 
     Examples
     --------
@@ -132,6 +133,7 @@ def compile_architecture(arch: Architecture, seed: int = 0) -> fx.GraphModule:
     >>> model(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 10])
     """
+    check_costs(arch)  # a genome within every cap can still be too big to build: refuse it first
     plan = feature_plan(arch)
     # Module constructors draw their default init from the global generator: fork it, so that
     # compiling leaves the caller's random state as it was (init_weights re-draws everything).

@@ -19,7 +19,14 @@ from genesis.genome import Architecture
 from genesis.ops import Complexity, bn_cx, conv_cx, get_op, linear_cx
 from graphs import GenesisError
 
-__all__ = ["ArchComplexity", "FeaturePlan", "count_complexity", "feature_plan", "format_count"]
+__all__ = [
+    "ArchComplexity",
+    "FeaturePlan",
+    "check_costs",
+    "count_complexity",
+    "feature_plan",
+    "format_count",
+]
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,9 @@ class ArchComplexity:
     stem: Complexity = field(repr=False)  # the stem layers together
     stages: tuple[Complexity, ...] = field(repr=False)  # each random stage
     head: Complexity = field(repr=False)  # 1x1 conv (if any) and classifier
+    # feature-map elements the layers output for one example: every stem layer, every compute
+    # node and the head's conv (a lower bound on what a forward holds; what the cost cap reads)
+    activations: int = field(default=0, repr=False)
 
     @property
     def flops(self) -> int:
@@ -112,15 +122,18 @@ def count_complexity(arch: Architecture) -> ArchComplexity:
     plan = feature_plan(arch)
     c, h, w = arch.input_shape
     stem = Complexity(0, 0, h, w)
+    activations = 0
     for layer in arch.stem:
         conv = conv_cx(c, layer.channels, layer.kernel, layer.stride, h, w)
         stem = stem + conv + bn_cx(layer.channels, conv.h, conv.w)
         c, h, w = layer.channels, conv.h, conv.w
+        activations += c * h * w
     stages = []
     for stage, (c_in, h_in, w_in) in zip(arch.stages, plan.stages_in, strict=True):
         G = stage.graph
         src, dst = G.graph["input"], G.graph["output"]
         _, h_out, w_out = plan.stages_out[len(stages)]
+        activations += stage.num_nodes * stage.channels * h_out * w_out
         total = Complexity(0, 0)
         for v, data in G.nodes(data=True):
             if v in (src, dst):
@@ -140,6 +153,7 @@ def count_complexity(arch: Architecture) -> ArchComplexity:
     head = Complexity(0, 0)
     if arch.head.channels:
         _, h_last, w_last = plan.stages_out[-1]
+        activations += arch.head.channels * h_last * w_last
         head = conv_cx(c_last, arch.head.channels, 1, 1, h_last, w_last) + bn_cx(
             arch.head.channels, h_last, w_last
         )
@@ -152,7 +166,46 @@ def count_complexity(arch: Architecture) -> ArchComplexity:
         stem=stem,
         stages=tuple(stages),
         head=head,
+        activations=activations,
     )
+
+
+def check_costs(arch: Architecture, cx: ArchComplexity | None = None) -> ArchComplexity:
+    """Refuse ``arch`` before anything is allocated when building it would take more memory
+    than genesis builds: more than :data:`~genesis.limits.MAX_PARAMS` parameters or
+    :data:`~genesis.limits.MAX_ACTIVATIONS` feature-map elements for one example, both counted
+    from the genome (:func:`count_complexity`). Returns the count.
+
+    Every genome within the graph and width caps can still be too big to build (one stage of
+    256 nodes of width 4096 has 4.3G parameters: 17 GB of weights); this is the check that
+    :func:`genesis.compiler.compile_architecture` makes first, so every verb that compiles
+    (``info --costs``, ``export``, ``render`` with weights, ``train``, ``study``, ``study
+    damage``, a search's worker) refuses it in one line.
+
+    Examples
+    --------
+    >>> from genesis.presets import build_architecture
+    >>> check_costs(build_architecture("fashion-mnist", seed=0)).params
+    59171
+    >>> check_costs(build_architecture("fashion-mnist", seed=0, channels=512, nodes=64))
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: network has 332.72M parameters; the cap is MAX_PARAMS = 100000000
+    """
+    from genesis.limits import MAX_ACTIVATIONS, MAX_PARAMS
+
+    cx = cx or count_complexity(arch)
+    if cx.params > MAX_PARAMS:
+        raise GenesisError(
+            f"network has {format_count(cx.params)} parameters; the cap is "
+            f"MAX_PARAMS = {MAX_PARAMS}"
+        )
+    if cx.activations > MAX_ACTIVATIONS:
+        raise GenesisError(
+            f"network's layers output {format_count(cx.activations)} feature-map elements "
+            f"for one example; the cap is MAX_ACTIVATIONS = {MAX_ACTIVATIONS}"
+        )
+    return cx
 
 
 def format_count(value: float | None) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from genesis.files import atomic_write
+from genesis.files import checked_write
 from genesis.genome import Architecture
 from graphs import GenesisError
 
@@ -110,22 +110,21 @@ def _quiet():
 def _compare(
     what: str, path: Path, got: np.ndarray, want: np.ndarray, atol: float, rtol: float
 ) -> float:
-    """Max ``|got - want|``; raises (removing ``path``) when it breaks the tolerance."""
+    """Max ``|got - want|``; raises when it breaks the tolerance (``path`` is then not written:
+    the check runs before the file replaces it, :func:`genesis.files.checked_write`)."""
     if got.shape != want.shape:
-        path.unlink(missing_ok=True)
         raise GenesisError(
-            f"{what} {str(path)!r} gives outputs of shape {tuple(got.shape)}, PyTorch "
-            f"{tuple(want.shape)}; the file is removed"
+            f"{what} for {str(path)!r} gives outputs of shape {tuple(got.shape)}, PyTorch "
+            f"{tuple(want.shape)}; nothing written"
         )
     err = np.abs(got.astype(np.float64) - want.astype(np.float64))
     diff = float(err.max()) if err.size else 0.0
     bound = atol + rtol * np.abs(want.astype(np.float64))
     if not (np.isfinite(err).all() and (err <= bound).all()):
-        path.unlink(missing_ok=True)
         raise GenesisError(
-            f"{what} {str(path)!r} computes something else: its outputs differ from PyTorch's "
-            f"by up to {diff:.3g}, beyond the tolerance atol={atol:g} + rtol={rtol:g} x |output|; "
-            "the file is removed"
+            f"{what} for {str(path)!r} computes something else: its outputs differ from "
+            f"PyTorch's by up to {diff:.3g}, beyond the tolerance atol={atol:g} + rtol={rtol:g} "
+            "x |output|; nothing written"
         )
     return diff
 
@@ -157,7 +156,8 @@ def export_onnx(
     Raises
     ------
     GenesisError
-        When the outputs break the tolerance or are not finite; the file is removed.
+        When the outputs break the tolerance or are not finite; ``path`` is then left as it
+        was (the file replaces it only once checked).
     """
     import onnx
 
@@ -172,19 +172,25 @@ def export_onnx(
     proto.metadata_props.add(key=METADATA_KEY, value=arch.to_json(indent=None))
     buf = io.BytesIO()
     onnx.save(proto, buf)
-    atomic_write(path, buf.getvalue())
-    if not check:
-        return None
     try:
         import onnxruntime
     except ImportError:
+        onnxruntime = None
+    if not check or onnxruntime is None:
+        checked_write(path, buf.getvalue())
         return None
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    probe = _example(arch, batch=3)
-    (got,) = session.run(None, {session.get_inputs()[0].name: probe.numpy()})
-    with torch.no_grad():
-        want = model(probe).numpy()
-    return _compare("ONNX model", path, np.asarray(got), want, atol, rtol)
+    result: list[float] = []
+
+    def verify(tmp: Path) -> None:
+        session = onnxruntime.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        probe = _example(arch, batch=3)
+        (got,) = session.run(None, {session.get_inputs()[0].name: probe.numpy()})
+        with torch.no_grad():
+            want = model(probe).numpy()
+        result.append(_compare("ONNX model", path, np.asarray(got), want, atol, rtol))
+
+    checked_write(path, buf.getvalue(), verify)
+    return result[0]
 
 
 def read_onnx_architecture(path: str | os.PathLike) -> Architecture:
@@ -213,8 +219,8 @@ def export_program(
     Raises
     ------
     GenesisError
-        When they differ by more than ``atol + rtol * |pytorch|`` or are not finite; the file
-        is removed.
+        When they differ by more than ``atol + rtol * |pytorch|`` or are not finite; ``path`` is
+        then left as it was.
     """
     path = Path(path)
     model = model.eval()
@@ -223,9 +229,14 @@ def export_program(
         program = torch.export.export(model, (_example(arch),), dynamic_shapes=({0: batch},))
     buf = io.BytesIO()
     torch.export.save(program, buf, extra_files={f"{METADATA_KEY}.json": arch.to_json(indent=None)})
-    atomic_write(path, buf.getvalue())
-    probe = _example(arch, batch=3)
-    with torch.no_grad():
-        got = torch.export.load(path).module()(probe)
-        want = model(probe)
-    return _compare("torch.export program", path, got.numpy(), want.numpy(), atol, rtol)
+    result: list[float] = []
+
+    def verify(tmp: Path) -> None:
+        probe = _example(arch, batch=3)
+        with torch.no_grad():
+            got = torch.export.load(tmp).module()(probe)
+            want = model(probe)
+        result.append(_compare("torch.export program", path, got.numpy(), want.numpy(), atol, rtol))
+
+    checked_write(path, buf.getvalue(), verify)
+    return result[0]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["Refused", "atomic_write", "read_regular"]
+__all__ = ["Refused", "append_bytes", "atomic_write", "checked_write", "read_regular"]
 
 
 class Refused(Exception):
@@ -108,6 +109,34 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     >>> atomic_write(p, b"one"); atomic_write(p, b"two"); p.read_bytes()
     b'two'
     """
+    checked_write(path, data)
+
+
+def checked_write(
+    path: str | os.PathLike, data: bytes, check: Callable[[Path], None] | None = None
+) -> None:
+    """Write ``data`` to ``path`` as :func:`atomic_write` does, but only once ``check`` passed.
+
+    ``check`` is called with the path of the complete temporary file (beside ``path``: a
+    reader such as onnxruntime can open it) and raises to refuse it. Then the temporary file
+    is removed and ``path`` is left as it was: an export whose check fails never destroys the
+    file a user had before.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> p.write_bytes(b"mine")
+    4
+    >>> def refuse(tmp):
+    ...     raise ValueError("no")
+    >>> try:
+    ...     checked_write(p, b"new", refuse)
+    ... except ValueError:
+    ...     pass
+    >>> p.read_bytes()
+    b'mine'
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -116,7 +145,37 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fchmod(f.fileno(), 0o666 & ~_umask())
             os.fsync(f.fileno())
+        if check is not None:
+            check(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def append_bytes(path: str | os.PathLike, data: bytes, sync: bool = True) -> None:
+    """Append ``data`` to the regular file ``path`` (created when missing), flushed to disk
+    with ``sync``; a symlink at ``path`` is refused (``O_NOFOLLOW``), so an append never writes
+    outside the folder it was meant for.
+
+    Raises
+    ------
+    OSError
+        ``ELOOP`` for a symlink, or whatever else the system says.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.jsonl"
+    >>> append_bytes(p, b"1\\n"); append_bytes(p, b"2\\n"); p.read_bytes()
+    b'1\\n2\\n'
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)

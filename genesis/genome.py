@@ -27,9 +27,12 @@ from genesis.limits import (
     MAX_CLASSES,
     MAX_INPUT_CHANNELS,
     MAX_KERNEL,
+    MAX_META_DEPTH,
+    MAX_NAME_CHARS,
     MAX_RESOLUTION,
     MAX_STAGES,
     MAX_STEM_LAYERS,
+    MAX_TEXT_CHARS,
     read_text_file,
 )
 from genesis.ops import OPS
@@ -134,7 +137,9 @@ class Stage:
         if bad:
             raise GenesisError(f"stage node ids must be integers, got {bad[0]!r}")
         if self.origin is not None and not isinstance(self.origin, Mapping):
-            raise GenesisError(f"stage origin must be a JSON object, got {self.origin!r}")
+            raise GenesisError(f"stage origin must be a JSON object, got {_short(self.origin)}")
+        if self.origin is not None:
+            check_free_text(self.origin, "stage origin")
         validate_dag(self.graph, name="graph")
 
     def __eq__(self, other: object) -> bool:
@@ -267,7 +272,7 @@ class Architecture:
         _cap("an architecture", len(self.stem), "stem layers", "MAX_STEM_LAYERS", MAX_STEM_LAYERS)
         if not isinstance(self.name, str):
             raise GenesisError(f"architecture name must be a string, got {_short(self.name)}")
-        _check_text(self.name, "architecture name")
+        check_line(self.name, "architecture name", MAX_NAME_CHARS, "MAX_NAME_CHARS")
         for i, stage in enumerate(self.stages):
             if not isinstance(stage, Stage):
                 raise GenesisError(f"stage {i} must be a Stage, got {type(stage).__name__}")
@@ -285,6 +290,7 @@ class Architecture:
                 )
         if not isinstance(self.meta, Mapping):
             raise GenesisError(f"meta must be a JSON object, got {type(self.meta).__name__}")
+        check_free_text(self.meta, "meta")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Architecture):
@@ -555,6 +561,48 @@ def _check_text(value: Any, where: str) -> None:
             stack.extend(item.values())
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
+
+
+def check_line(text: str, where: str, limit: int, cap: str) -> None:
+    """Refuse ``text`` unless it is one line of at most ``limit`` printable characters.
+
+    ``str.isprintable`` refuses line breaks of every kind (``\\n``, ``\\r``, U+2028, U+2029, NEL),
+    tabs, control and format characters (terminal escapes, bidirectional overrides) and lone
+    surrogates: a name can then never end a line, a comment or a docstring in generated
+    source, or move a terminal's cursor.
+
+    Examples
+    --------
+    >>> check_line("ws-small (C=78)", "name", 200, "MAX_NAME_CHARS")
+    >>> check_line("a\\nb", "n", 200, "MAX_NAME_CHARS")
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: n must be one line of printable characters, got 'a\\nb'
+    """
+    if len(text) > limit:
+        raise GenesisError(f"{where} has {len(text)} characters; the cap is {cap} = {limit}")
+    if not text.isprintable():
+        raise GenesisError(f"{where} must be one line of printable characters, got {_short(text)}")
+
+
+def check_free_text(value: Any, where: str) -> None:
+    """Every string of the JSON data ``value`` (keys too) is one printable line of at most
+    :data:`~genesis.limits.MAX_TEXT_CHARS`, and it nests at most
+    :data:`~genesis.limits.MAX_META_DEPTH` deep."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_META_DEPTH:
+            raise GenesisError(
+                f"{where} nests deeper than {MAX_META_DEPTH}; the cap is MAX_META_DEPTH"
+            )
+        if isinstance(item, str):
+            check_line(item, f"a string of {where}", MAX_TEXT_CHARS, "MAX_TEXT_CHARS")
+        elif isinstance(item, Mapping):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, depth + 1) for v in item)
 
 
 def _require(data: dict, where: str, names: Iterable[str]) -> None:

@@ -23,6 +23,11 @@ Cap                        What it bounds
 ``MAX_INPUT_CHANNELS``     channels of one input example
 ``MAX_RESOLUTION``         height and width of one input example
 ``MAX_FILE_BYTES``         size of an architecture or config file
+``MAX_PARAMS``             parameters of a network that is built (checked before compiling)
+``MAX_ACTIVATIONS``        feature-map elements its layers output for one example (likewise)
+``MAX_NAME_CHARS``         an architecture's name (one line of printable characters)
+``MAX_TEXT_CHARS``         any other string of a genome (``meta``, a stage's ``origin``)
+``MAX_META_DEPTH``         nesting of ``meta`` and ``origin`` (objects and lists)
 =========================  =====================================================================
 """
 
@@ -46,6 +51,11 @@ __all__ = [
     "MAX_INPUT_CHANNELS",
     "MAX_RESOLUTION",
     "MAX_FILE_BYTES",
+    "MAX_PARAMS",
+    "MAX_ACTIVATIONS",
+    "MAX_NAME_CHARS",
+    "MAX_TEXT_CHARS",
+    "MAX_META_DEPTH",
     "read_text_file",
 ]
 
@@ -72,6 +82,26 @@ MAX_RESOLUTION = 4096
 
 #: Largest architecture or config file read, in bytes (a generated architecture is ~10 kB).
 MAX_FILE_BYTES = 16 * 1024**2
+
+#: Most parameters of a network genesis builds (400 MB of float32 weights; RandWire's largest
+#: network, randwire-regular at C=154, has 62.5M). Counted from the genome before compiling
+#: (:func:`genesis.complexity.check_costs`).
+MAX_PARAMS = 100_000_000
+
+#: Most feature-map elements the layers of a network output for one example (256 MB of float32;
+#: randwire-regular at C=154 on 224x224 images outputs 16.6M). Counted likewise.
+MAX_ACTIVATIONS = 64 * 2**20
+
+#: Longest architecture name, in characters: one line of printable characters (a preset's name,
+#: a label), never a paragraph.
+MAX_NAME_CHARS = 200
+
+#: Longest string anywhere else in a genome (the keys and values of ``meta`` and of a stage's
+#: ``origin``), in characters; every such string is one line of printable characters too.
+MAX_TEXT_CHARS = 1000
+
+#: Deepest nesting of objects and lists in ``meta`` and ``origin``.
+MAX_META_DEPTH = 8
 
 
 def read_text_file(path: str | os.PathLike, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:

@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from genesis.files import Refused, atomic_write, read_regular
+from genesis.files import Refused, append_bytes, atomic_write, read_regular
 from genesis.genome import Architecture, save_architecture
 from graphs import GenesisError
 
@@ -318,6 +318,14 @@ RUN_FILES = (
 RUN_DIRS = ("architectures", "final", "rungs", "tensorboard")
 
 
+def _append(path: Path, data: bytes, sync: bool = True) -> None:
+    """:func:`genesis.files.append_bytes`, with a link or an unwritable file as one line."""
+    try:
+        append_bytes(path, data, sync)
+    except OSError as exc:
+        raise GenesisError(f"cannot append to {str(path)!r}: {exc.strerror}") from None
+
+
 def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
     """Raise :class:`GenesisError` when ``path`` names a file a run folder keeps (its log,
     config, checkpoints, architectures, final weights...): a command's output never replaces
@@ -506,11 +514,26 @@ class RunFolder:
             os.close(fd)  # closing the descriptor releases the lock
 
     def check(self) -> Path:
-        """The path of the config of an existing run (for resumption); refuses a non-run."""
+        """The path of the config of an existing run (for resumption); refuses a non-run, and
+        a run whose subfolders (:data:`RUN_DIRS`) or files (:data:`RUN_FILES`) are links or of
+        the wrong kind: a resumed run writes only inside its folder."""
         if not self.path.is_dir():
             raise GenesisError(f"run folder {str(self.path)!r} does not exist")
         if not self.config_path.exists():
             raise GenesisError(f"{str(self.path)!r} is not a genesis run folder (no config.toml)")
+        for name in (*RUN_DIRS, *RUN_FILES):
+            path = self.path / name
+            if path.is_symlink():
+                raise GenesisError(
+                    f"{str(path)!r} is a link; a run folder holds no links (a resume would "
+                    "write through it): remove it to resume"
+                )
+            kind_ok = path.is_dir() if name in RUN_DIRS else path.is_file()
+            if path.exists() and not kind_ok:
+                raise GenesisError(
+                    f"{str(path)!r} is not a {'folder' if name in RUN_DIRS else 'file'}; the "
+                    "run folder is damaged"
+                )
         return self.config_path
 
     def state(self) -> dict[str, Any]:
@@ -546,10 +569,7 @@ class RunFolder:
     def append_evaluation(self, entry: dict[str, Any]) -> None:
         """Append one evaluation, flushed to disk before returning."""
         line = json.dumps(entry, separators=(",", ":")) + "\n"
-        with open(self.log_path, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        _append(self.log_path, line.encode("utf-8"))
 
     def read_evaluations(self) -> list[dict[str, Any]]:
         """Every logged evaluation (strict: see :func:`read_jsonl`)."""
@@ -623,9 +643,7 @@ class RunFolder:
     def append_logbook(self, row: dict[str, Any]) -> None:
         buf = io.StringIO()
         csv.writer(buf).writerow([row.get(k, "") for k in LOGBOOK_FIELDS])
-        with open(self.logbook_path, "a", newline="", encoding="utf-8") as f:
-            f.write(buf.getvalue())
-            f.flush()
+        _append(self.logbook_path, buf.getvalue().encode("utf-8"), sync=False)
 
     def trim_logbook(self, generations: int) -> None:
         """Keep the header and rows of the first ``generations`` generations (for a resume)."""

@@ -38,7 +38,7 @@ from torch import nn
 from tqdm import tqdm
 
 from genesis.compiler import compile_architecture
-from genesis.complexity import ArchComplexity, count_complexity
+from genesis.complexity import ArchComplexity, check_costs, count_complexity
 from genesis.data import Splits
 from genesis.genome import Architecture, TrainConfig
 from genesis.record import STATUSES, TrainResult
@@ -343,8 +343,9 @@ def train_architecture(
     Raises
     ------
     GenesisError
-        Only for bad input: an unusable device, or data whose shape or class count does not fit
-        the architecture.
+        Only for bad input: an unusable device, data whose shape or class count does not fit
+        the architecture, or an architecture over a cost cap
+        (:func:`genesis.complexity.check_costs`).
     """
     budget = budget or Budget()
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
@@ -358,8 +359,10 @@ def train_architecture(
             f"dataset {splits.dataset.name!r} has {splits.dataset.num_classes} classes, the "
             f"architecture only {arch.num_classes}"
         )
-    # counting refuses an architecture that cannot work, before any training
+    # counting refuses an architecture that cannot work, or is too big to build, before any
+    # training
     cx = complexity or count_complexity(arch)
+    check_costs(arch, cx if isinstance(cx, ArchComplexity) else None)
     batch = arch.train.batch_size
     started = time.perf_counter()
     attempt_error = None

@@ -3,11 +3,16 @@
 Reads run folders only (:class:`~visualize.runs.RunData`): the hypervolume each run recorded
 itself (``run.json``, or its last logbook row while it runs), and the best validation accuracy
 under a MAC target from its evaluations. No test accuracy enters: a search never sees it.
+
+Memory stays bounded however many folders are compared: each folder is read, reduced to a
+:class:`RunSummary` (its table row, its front over MACs, its search settings) and let go before
+the next is read, and at most :data:`MAX_COMPARE_RUNS` folders are taken.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -22,6 +27,8 @@ from visualize.plots import front_points, save_figure  # noqa: E402
 from visualize.runs import RunData, number  # noqa: E402
 
 __all__ = [
+    "MAX_COMPARE_RUNS",
+    "RunSummary",
     "STRATEGY_COLORS",
     "comparability_warnings",
     "comparison_plot",
@@ -39,6 +46,34 @@ STRATEGY_COLORS = {
     "rl": "#AA3377",
     "grid": "#66CCEE",
 }
+
+
+#: Most run folders one comparison reads (each is read and let go before the next).
+MAX_COMPARE_RUNS = 1000
+
+
+@dataclass
+class RunSummary:
+    """What a comparison keeps of one run: its row (:func:`summarize_run`), its front over
+    accuracy x MACs, and the parts of its config that decide whether hypervolumes compare."""
+
+    path: Path
+    objective: tuple[str, ...]
+    row: dict[str, Any]
+    front: list[tuple[Any, ...]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # {"search": its [search] table}
+
+    @classmethod
+    def of(cls, run: RunData, target_macs: float | None = None) -> RunSummary:
+        """The summary of a run as :func:`~visualize.runs.read_run` read it."""
+        search = run.config.get("search", {})
+        return cls(
+            path=run.path,
+            objective=run.objective,
+            row=summarize_run(run, target_macs),
+            front=front_points([p for p in run.points(("macs",)) if p[0] > 0]),
+            config={"search": dict(search) if isinstance(search, dict) else {}},
+        )
 
 
 def summarize_run(run: RunData, target_macs: float | None = None) -> dict[str, Any]:
@@ -85,7 +120,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:40] + "..."
 
 
-def comparability_warnings(runs: list[RunData]) -> list[str]:
+def comparability_warnings(runs: list[RunData] | list[RunSummary]) -> list[str]:
     """Why the runs' hypervolumes do not compare: one sentence per search setting they differ in.
 
     Hypervolumes compare only between runs with the same objective (``search.objective``), the
@@ -94,8 +129,8 @@ def comparability_warnings(runs: list[RunData]) -> list[str]:
 
     Parameters
     ----------
-    runs : list of RunData
-        The runs to compare, as :func:`~visualize.runs.read_run` reads them.
+    runs : list of RunData or RunSummary
+        The runs to compare, as :func:`~visualize.runs.read_run` reads them, or summarized.
 
     Returns
     -------
@@ -230,13 +265,16 @@ def comparison_table(rows: list[dict[str, Any]], target_macs: float | None = Non
 
 
 def comparison_plot(
-    runs: list[RunData], out: str | os.PathLike, target_macs: float | None = None
+    runs: list[RunData] | list[RunSummary],
+    out: str | os.PathLike,
+    target_macs: float | None = None,
 ) -> Path | None:
     """Three panels: every run's Pareto front coloured by strategy (the MAC target dashed),
     the hypervolume per strategy and the best accuracy under the target per strategy (one dot
-    per run, a line at the mean). None when no run has a trained evaluation."""
-    rows = [(run, summarize_run(run, target_macs)) for run in runs]
-    rows = [(run, r) for run, r in rows if r["trained"]]
+    per run, a line at the mean). None when no run has a trained evaluation. ``runs`` given
+    as :class:`RunSummary` must have been summarized with the same ``target_macs``."""
+    summaries = [r if isinstance(r, RunSummary) else RunSummary.of(r, target_macs) for r in runs]
+    rows = [(s, s.row) for s in summaries if s.row["trained"]]
     if not rows:
         return None
     strategies = list(dict.fromkeys(r["strategy"] for _, r in rows))
@@ -244,8 +282,8 @@ def comparison_plot(
     fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.6), gridspec_kw={"width_ratios": [2, 1, 1]})
     ax = axes[0]
     labelled = set()
-    for run, r in rows:
-        front = front_points([p for p in run.points(("macs",)) if p[0] > 0])
+    for summary, r in rows:
+        front = summary.front
         s = r["strategy"]
         ax.step(
             [p[1] for p in front],

@@ -58,10 +58,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """``genesis compare``: a table of several runs and, with ``-o``, the comparison plot."""
     refuse_run_outputs(args, "output")
     from visualize.compare import (
+        MAX_COMPARE_RUNS,
+        RunSummary,
         comparability_warnings,
         comparison_plot,
         comparison_table,
-        summarize_run,
     )
     from visualize.runs import read_run
 
@@ -71,10 +72,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise GenesisError(f"--target-macs must be a positive number, got {args.target_macs}")
     if args.output and Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise GenesisError(f"--output must end in .png, .svg or .pdf, got {args.output!r}")
-    runs = [read_run(d) for d in args.runs]
+    if len(args.runs) > MAX_COMPARE_RUNS:
+        raise GenesisError(
+            f"compare got {len(args.runs)} run folders; the cap is MAX_COMPARE_RUNS = "
+            f"{MAX_COMPARE_RUNS}"
+        )
+    # one folder in memory at a time: each is reduced to its summary before the next is read
+    runs = [RunSummary.of(read_run(d), args.target_macs) for d in args.runs]
     for warning in comparability_warnings(runs):
         print(f"warning: {warning}", file=sys.stderr)
-    rows = [summarize_run(r, args.target_macs) for r in runs]
+    rows = [r.row for r in runs]
     for line in comparison_table(rows, args.target_macs):
         print(line)
     if args.output:

@@ -155,29 +155,58 @@ def _objective(text: str) -> tuple[str, ...]:
     return costs
 
 
+def _front_architectures(folder: str) -> list[tuple[str, Any]]:
+    """The Pareto front of someone else's run folder, as data: ``pareto.json`` and each
+    member's ``architectures/H.json``, nothing else (no config, no log, no checkpoint), each
+    read bounded from a regular file inside the folder (never through a link), validated as
+    any architecture file, and refused unless its canonical hash is the hash it is filed
+    under."""
+    from genesis.fingerprint import architecture_hash
+    from genesis.genome import Architecture
+    from genesis.runfolder import MAX_JSON_BYTES, RunFolder, is_hash, read_bytes_bounded
+
+    run = RunFolder(folder)
+    if not run.path.is_dir():
+        raise GenesisError(f"--init-run {folder!r} is not a run folder")
+    if (run.path / "architectures").is_symlink():
+        raise GenesisError(f"--init-run {folder!r}: architectures/ is a link; not read")
+    members = run.read_json(run.pareto_path.name, None)
+    if not isinstance(members, list):
+        raise GenesisError(f"--init-run {folder!r}: pareto.json is missing or not a JSON list")
+    ok = [m for m in members if isinstance(m, dict) and m.get("status") in (None, "ok")]
+    if not ok:
+        raise GenesisError(f"--init-run {folder!r}: the run has no Pareto front to start from")
+    out = []
+    for m in ok:
+        h = m.get("hash")
+        if not is_hash(h):
+            raise GenesisError(f"--init-run {folder!r}: pareto.json names an invalid hash")
+        ref = run.arch_ref(h)
+        try:
+            text = read_bytes_bounded(run.path / ref, MAX_JSON_BYTES).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GenesisError(f"--init-run {folder!r}: {ref} cannot be read ({exc})") from None
+        arch = Architecture.from_json(text, source=f"--init-run {folder!r}: {ref}")
+        if architecture_hash(arch) != h.split("-")[0]:
+            raise GenesisError(
+                f"--init-run {folder!r}: {ref} holds another network (its hash is "
+                f"{architecture_hash(arch)})"
+            )
+        out.append((f"{folder} {h}", arch))
+    return out
+
+
 def _warm_start(cfg, files: list[str], runs: list[str]) -> dict[str, Any]:
     """Hash -> architecture of a warm start: each ``--init`` file, then each ``--init-run``
-    folder's Pareto front (read as a report reads a folder: bounded, checked), deduplicated
-    by canonical hash, each fitting the search space's input and classes."""
+    folder's Pareto front (:func:`_front_architectures`), deduplicated by canonical hash, each
+    fitting the search space's input and classes."""
     from genesis.fingerprint import architecture_hash
     from genesis.genome import load_architecture
     from genesis.presets import get_preset
 
     found: list[tuple[str, Any]] = [(f, load_architecture(f)) for f in files]
     for d in runs:
-        from visualize import read_run
-
-        run = read_run(d)
-        members = [m for m in run.pareto if m.get("status") in (None, "ok")]
-        if not members:
-            raise GenesisError(f"--init-run {d!r}: the run has no Pareto front to start from")
-        for m in members:
-            arch = run.architecture(m["hash"])
-            if arch is None:
-                raise GenesisError(
-                    f"--init-run {d!r}: architectures/{m['hash']}.json cannot be read"
-                )
-            found.append((f"{d} {m['hash']}", arch))
+        found.extend(_front_architectures(d))
     preset = get_preset(cfg.space.preset)
     out: dict[str, Any] = {}
     for where, arch in found:

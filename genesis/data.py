@@ -14,7 +14,7 @@ Sources (``load_dataset(spec)``):
   read as NumPy arrays, never unpickled into objects (see :func:`_read_cifar_batch`);
 - a folder of class subfolders of images (PNG or JPEG, torchvision's ``ImageFolder`` layout:
   ``PATH/<class>/<image>``; or ``PATH/train/<class>/...`` with ``PATH/test/<class>/...`` as the
-  test split), read once with Pillow into uint8 tensors (see :func:`image_folder`);
+  test split), read with Pillow into uint8 tensors, headers first (see :func:`image_folder`);
 - ``"synthetic"`` or ``"synthetic:CxHxW"``: a tiny seeded dataset of class-dependent patterns,
   for tests;
 - ``"canary"``: a tiny seeded dataset whose test split detects being read by mistake (see
@@ -29,27 +29,70 @@ stripes of their own class; every *test* image of label ``y`` shows the stripes 
 ``(y + 1) mod K``. A net trained on train/val therefore scores near 1 on ``val`` and near 0 on
 ``test``: a search record with a low accuracy means the search scored on ``test``, a final
 record with a high one means the final step scored on ``val`` (or trained on ``test``).
+
+Hostile folders
+---------------
+A dataset folder may come from someone else, so it is read as hostile data: only regular files
+(never a FIFO or a device), never through a symbolic link (a link in a dataset folder is
+refused, not followed), every read bounded, never any code run, and each cap below checked
+before the work it bounds; a file that breaks a rule is one :class:`GenesisError` naming the
+file and the rule (the CLI prints it as one line, exit code 2).
+
+=========================  =====================================================================
+Cap                        What it bounds
+=========================  =====================================================================
+``MAX_IDX_BYTES``          the data of one IDX file, from its header, before it is read
+                           (decompressed no further for gzip); its file, plus 1 MiB
+``MAX_IDX_DIMS``           the dimensions an IDX file declares
+``MAX_CIFAR_BATCH_BYTES``  one CIFAR-10 batch file, before it is unpickled
+``MAX_IMAGE_BYTES``        one image file
+``MAX_IMAGE_PIXELS``       width x height an image declares in its header, before it is decoded
+``MAX_DECODED_BYTES``      the tensors an image folder decodes to, plus its largest image's
+                           decode, from the headers, before any image is decoded
+``MAX_IMAGES``             the images of one image folder
+``MAX_ENTRIES``            the files and folders listed in one image folder
+``MAX_DEPTH``              folders between a class folder and an image
+``MAX_CLASSES``            class folders (:data:`genesis.limits.MAX_CLASSES`)
+=========================  =====================================================================
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import math
 import os
+import stat
 import warnings
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
 
+from genesis.files import Refused, open_regular, read_regular
+from genesis.limits import MAX_CLASSES
 from graphs import GenesisError
 
 __all__ = [
     "Dataset",
     "Splits",
     "DATA_DIRS",
+    "IMAGE_FORMATS",
     "IMAGE_SUFFIXES",
+    "MAX_CIFAR_BATCH_BYTES",
+    "MAX_DECODED_BYTES",
+    "MAX_DEPTH",
+    "MAX_ENTRIES",
+    "MAX_IDX_BYTES",
+    "MAX_IDX_DIMS",
+    "MAX_IMAGES",
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
     "canary_dataset",
     "image_folder",
     "load_dataset",
@@ -70,6 +113,21 @@ IDX_FILES = {
     "test_x": "t10k-images-idx3-ubyte",
     "test_y": "t10k-labels-idx1-ubyte",
 }
+
+#: Most data bytes one IDX file may hold (the product of its header's dimensions, after gzip),
+#: checked from its header before its data is read; its file on disk may hold 1 MiB more
+#: (header, compression). Fashion-MNIST's largest holds 47 MB.
+MAX_IDX_BYTES = 2**28
+
+# What an IDX file on disk may hold beyond MAX_IDX_BYTES: its header and gzip's framing.
+_IDX_ROOM = 2**20
+
+#: Most dimensions an IDX file may declare (images have 3, labels 1).
+MAX_IDX_DIMS = 4
+
+#: Largest CIFAR-10 python batch file, in bytes, checked before it is unpickled (a real batch
+#: holds 31 MB: 10,000 images of 3072 bytes, their labels and file names).
+MAX_CIFAR_BATCH_BYTES = 2**26
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,39 +248,144 @@ def make_splits(
     )
 
 
+def _refusal(what: str, shown: str, why: Refused, cap: str, limit: int) -> str:
+    """The one line for a :class:`~genesis.files.Refused` read of a dataset file."""
+    if why.kind == "link":
+        return (
+            f"{what} {shown!r} is a symbolic link; genesis follows none in a dataset folder "
+            "(refused)"
+        )
+    if why.kind == "irregular":
+        return (
+            f"cannot read {what} {shown!r}: irregular file ({why.detail}); only regular files "
+            "are read"
+        )
+    if why.kind == "size":
+        has = f"it has {why.detail} bytes" if why.detail is not None else "it grew while read"
+        return f"cannot read {what} {shown!r}: {has}; the cap is {cap} = {limit}"
+    return f"cannot read {what} {shown!r}: {why.detail}"
+
+
+def _read_upto(stream: BinaryIO, n: int) -> bytes:
+    """At most ``n`` bytes of ``stream``, fewer only at its end."""
+    chunks, size = [], 0
+    while size < n:
+        chunk = stream.read(min(n - size, 2**20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file (optionally gzipped) into a NumPy array.
+    """Read an IDX file of unsigned bytes (optionally gzipped, by a ``.gz`` name) into an array.
+
+    The file is hostile data: it must be a regular file, not a symbolic link, a FIFO or a
+    device; its header (magic ``00 00 08 <ndim>``, then ``ndim`` big-endian dimensions, 1 to
+    :data:`MAX_IDX_DIMS` of them) is read first, and the data it declares (their product) must
+    be at most :data:`MAX_IDX_BYTES`. A plain file's size is checked against the header before
+    its data is read; a gzipped one is decompressed no further than the declared data and one
+    byte more, so a gzip bomb is refused without being inflated. The file on disk may hold at
+    most :data:`MAX_IDX_BYTES` plus 1 MiB (header, compression).
+
+    Parameters
+    ----------
+    path : path-like
+        The IDX file; a name ending in ``.gz`` is read as gzip.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, of the header's shape.
 
     Raises
     ------
     GenesisError
-        If the file is truncated or not an unsigned-byte IDX file.
+        Naming the file and the rule, when it is a symbolic link, not a regular file, empty,
+        not an unsigned-byte IDX file, truncated or padded (its header and its data disagree),
+        or over a cap.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels"
+    >>> _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> read_idx(p).tolist()
+    [7, 8, 9]
     """
     path = Path(path)
+    shown = str(path)
+    limit = MAX_IDX_BYTES + _IDX_ROOM
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as exc:
-        raise GenesisError(f"cannot read IDX file {str(path)!r}: {exc}") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise GenesisError(f"{str(path)!r} is not an unsigned-byte IDX file (bad magic number)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    if len(raw) != header + int(np.prod(dims)):
+        f = open_regular(path, limit, follow_symlinks=False)
+    except FileNotFoundError:
+        raise GenesisError(f"cannot read IDX file {shown!r}: no such file") from None
+    except Refused as why:
         raise GenesisError(
-            f"IDX file {str(path)!r} is truncated or padded: header says {dims}, "
-            f"file has {len(raw) - header} data bytes"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+            _refusal("IDX file", shown, why, "MAX_IDX_BYTES + 1 MiB", limit)
+        ) from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            gz = path.suffix == ".gz"
+            stream = gzip.GzipFile(fileobj=f, mode="rb") if gz else f
+            head = _read_upto(stream, 4)
+            if not head:
+                raise GenesisError(
+                    f"{shown!r} is empty, not an unsigned-byte IDX file (bad magic number)"
+                )
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] != 0x08:
+                raise GenesisError(f"{shown!r} is not an unsigned-byte IDX file (bad magic number)")
+            ndim = head[3]
+            if not 1 <= ndim <= MAX_IDX_DIMS:
+                raise GenesisError(
+                    f"IDX file {shown!r} declares {ndim} dimensions; it may have 1 to "
+                    f"MAX_IDX_DIMS = {MAX_IDX_DIMS}"
+                )
+            raw = _read_upto(stream, 4 * ndim)
+            header = 4 + 4 * ndim
+            if len(raw) < 4 * ndim:
+                raise GenesisError(
+                    f"IDX file {shown!r} is truncated: its header of {ndim} dimensions needs "
+                    f"{header} bytes, the file has {4 + len(raw)}"
+                )
+            dims = [int.from_bytes(raw[4 * i : 4 * i + 4], "big") for i in range(ndim)]
+            n = math.prod(dims)
+            if n > MAX_IDX_BYTES:
+                raise GenesisError(
+                    f"IDX file {shown!r} declares {dims} = {n} data bytes; the cap is "
+                    f"MAX_IDX_BYTES = {MAX_IDX_BYTES}"
+                )
+            if not gz and size != header + n:
+                raise GenesisError(
+                    f"IDX file {shown!r} is truncated or padded: header says {dims}, "
+                    f"file has {size - header} data bytes"
+                )
+            data = np.empty(n, dtype=np.uint8)
+            got = 0
+            while got < n:
+                chunk = stream.read(min(n - got, 2**20))
+                if not chunk:
+                    break
+                data[got : got + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+                got += len(chunk)
+            if got < n or stream.read(1):
+                more = f"{got}" if got < n else f"more than {n}"
+                raise GenesisError(
+                    f"IDX file {shown!r} is truncated or padded: header says {dims}, "
+                    f"file has {more} data bytes"
+                )
+        except (OSError, EOFError, zlib.error) as exc:
+            raise GenesisError(f"cannot read IDX file {shown!r}: {exc}") from None
+    return data.reshape(dims)
 
 
 def _idx_folder(folder: Path, name: str, flip: bool) -> Dataset:
     arrays = {}
     for key, stem in IDX_FILES.items():
         for candidate in (folder / stem, folder / f"{stem}.gz"):
-            if candidate.exists():
+            if candidate.exists() or candidate.is_symlink():
                 arrays[key] = read_idx(candidate)
                 break
         else:
@@ -231,17 +394,29 @@ def _idx_folder(folder: Path, name: str, flip: bool) -> Dataset:
                 f"{', '.join(IDX_FILES.values())}"
             )
     tx, ty, vx, vy = (arrays[k] for k in ("train_x", "train_y", "test_x", "test_y"))
-    if tx.ndim != 3 or vx.ndim != 3 or len(tx) != len(ty) or len(vx) != len(vy):
+    if (
+        tx.ndim != 3
+        or vx.ndim != 3
+        or ty.ndim != 1
+        or vy.ndim != 1
+        or len(tx) != len(ty)
+        or len(vx) != len(vy)
+        or tx.shape[1:] != vx.shape[1:]
+    ):
         raise GenesisError(
             f"IDX files in {str(folder)!r} disagree: images {tx.shape} / labels "
             f"{ty.shape}, test {vx.shape} / {vy.shape}"
         )
+    if not len(ty) or not len(vy) or not tx[:1].size:
+        raise GenesisError(
+            f"IDX files in {str(folder)!r} hold no examples: images {tx.shape}, test {vx.shape}"
+        )
     classes = int(max(ty.max(), vy.max())) + 1
     return Dataset(
         name,
-        torch.from_numpy(tx.copy()).unsqueeze(1),
+        torch.from_numpy(tx).unsqueeze(1),
         torch.from_numpy(ty.astype(np.int64)),
-        torch.from_numpy(vx.copy()).unsqueeze(1),
+        torch.from_numpy(vx).unsqueeze(1),
         torch.from_numpy(vy.astype(np.int64)),
         classes,
         flip,
@@ -251,10 +426,13 @@ def _idx_folder(folder: Path, name: str, flip: bool) -> Dataset:
 def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read one CIFAR-10 python batch without running pickle's object machinery.
 
-    The batches are pickled dicts of a NumPy array and a list of ints. They are read with a
+    The batches are pickled dicts of a NumPy array and a list of ints. The file must be a
+    regular file (not a symbolic link, a FIFO or a device) of at most
+    :data:`MAX_CIFAR_BATCH_BYTES`, checked before anything is unpickled; it is read with a
     restricted unpickler that only admits the NumPy reconstruction functions, so a crafted file
     cannot execute code.
     """
+    import io
     import pickle
 
     allowed = {  # what NumPy arrays (and bytes, under protocol 2) are rebuilt from: no code
@@ -273,13 +451,22 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 return super().find_class(module, name)
             raise GenesisError(f"{str(path)!r} refers to {module}.{name}, not CIFAR-10 data")
 
+    shown = str(path)
     try:
-        with open(path, "rb") as f:
-            batch = Restricted(f, encoding="bytes").load()
+        raw = read_regular(path, MAX_CIFAR_BATCH_BYTES, follow_symlinks=False)
+    except FileNotFoundError:
+        raise GenesisError(f"cannot read CIFAR-10 batch {shown!r}: no such file") from None
+    except Refused as why:
+        raise GenesisError(
+            _refusal("CIFAR-10 batch", shown, why, "MAX_CIFAR_BATCH_BYTES", MAX_CIFAR_BATCH_BYTES)
+        ) from None
+    try:
+        batch = Restricted(io.BytesIO(raw), encoding="bytes").load()
     except GenesisError:
         raise
     except Exception as exc:
-        raise GenesisError(f"cannot read CIFAR-10 batch {str(path)!r}: {exc}") from None
+        raise GenesisError(f"cannot read CIFAR-10 batch {shown!r}: {exc}") from None
+    del raw
     try:
         data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
@@ -313,63 +500,288 @@ def _cifar_folder(folder: Path) -> Dataset:
     )
 
 
-#: File endings read as images in an image folder (any case).
+#: File endings looked at in an image folder (any case); what a file is, is told by its content.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+#: Pillow formats an image may be, told by its content (``Image.open(..., formats=...)``), not
+#: by its name: a GIF, BMP or TIFF file named ``.png`` is refused.
+IMAGE_FORMATS = ("PNG", "JPEG")
+
+# What Pillow may call a file it opened as one of IMAGE_FORMATS: a camera's JPEG holding several
+# pictures is "MPO" (its first picture is read).
+_FORMAT_NAMES = (*IMAGE_FORMATS, "MPO")
+
+# Modes read as one grey channel; any other is read as RGB, grey when its channels agree.
+_GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+
+# Most bytes a pixel takes while Pillow decodes it (RGB, RGBA, CMYK, "I" and "F" take 4).
+_DECODE_BYTES_PER_PIXEL = 4
 
 #: Largest image file read from an image folder, in bytes.
 MAX_IMAGE_BYTES = 64 * 2**20
 
-#: Most images one image folder may hold (they are held in memory as uint8 tensors).
+#: Most pixels (width x height) one image may declare in its header; checked before it is
+#: decoded. 2**25 is 33.5 megapixels (a 24-megapixel camera photo fits); decoding one takes at
+#: most 4 bytes a pixel, 128 MiB.
+MAX_IMAGE_PIXELS = 2**25
+
+#: Most bytes an image folder may decode to: its uint8 tensors (images x channels x height x
+#: width, after resizing; three channels when any image is stored in a colour mode) plus the
+#: decode of its largest image (4 bytes a pixel), checked from the images' headers before any
+#: is decoded. 256 MiB admits a CIFAR-sized folder (60,000 32x32 RGB images: 184 MB); a
+#: training copies the tensors once for its splits and once as float32 statistics, so a run on
+#: a folder at the cap stays under 2 GiB resident.
+MAX_DECODED_BYTES = 2**28
+
+#: Most images one image folder may hold.
 MAX_IMAGES = 2_000_000
+
+#: Most files and folders scanned in one image folder, at every depth (hidden ones included).
+MAX_ENTRIES = 4_000_000
+
+#: Most folders between a class folder and an image (``<class>/a/b/img.png``: 2).
+MAX_DEPTH = 8
 
 #: Share of a class-folder dataset cut as its test split when it has no ``test/`` folder.
 TEST_SHARE = 1 / 6
 
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
-def _class_files(root: Path) -> dict[str, list[Path]]:
-    """Class name -> its image files (sorted), for each subfolder of ``root`` (sorted)."""
-    out = {}
-    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        out[sub.name] = sorted(
-            f
-            for f in sub.rglob("*")
-            if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+
+def _is_link(name: str, dir_fd: int) -> bool:
+    """Whether ``name`` in the folder open as ``dir_fd`` is a symbolic link."""
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
+
+
+class _Tree:
+    """One image folder open for reading: every folder and file below its root is opened one
+    name at a time, relative to its parent, with ``O_NOFOLLOW``, so no symbolic link is ever
+    followed (not one swapped in during the walk either) and no path is too long to open; the
+    entries listed count against :data:`MAX_ENTRIES`, the images against :data:`MAX_IMAGES`."""
+
+    def __init__(self, root: Path):
+        self.root, self.shown = root, str(root)
+        self.entries = self.images = 0
+        try:
+            self.fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise GenesisError(
+                f"cannot open image folder {self.shown!r}: {exc.strerror or exc}"
+            ) from None
+
+    def __enter__(self) -> _Tree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+    def path(self, parts: tuple[str, ...]) -> str:
+        """``parts`` below the root, for messages."""
+        return str(self.root.joinpath(*parts))
+
+    def link(self, parts: tuple[str, ...]) -> GenesisError:
+        return GenesisError(
+            f"image folder {self.shown!r}: {self.path(parts)!r} is a symbolic link; genesis "
+            "follows none in an image folder (refused)"
         )
-    return out
+
+    def _folder(self, parts: tuple[str, ...]) -> int:
+        """A descriptor of the folder ``parts`` below the root; the caller closes it."""
+        fd = os.dup(self.fd)
+        for i, name in enumerate(parts):
+            try:
+                below = os.open(name, _FOLDER_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(name, fd):
+                    raise self.link(parts[: i + 1]) from None
+                raise GenesisError(
+                    f"cannot open folder {self.path(parts[: i + 1])!r}: {exc.strerror or exc}"
+                ) from None
+            finally:
+                os.close(fd)
+            fd = below
+        return fd
+
+    def scan(self, parts: tuple[str, ...]) -> list[tuple[str, str]]:
+        """``(name, kind)`` of each entry of the folder ``parts``: kind ``"dir"``, ``"link"`` or
+        ``"file"`` (anything else; what it is, is checked when it is opened)."""
+        fd = self._folder(parts)
+        out = []
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    self.entries += 1
+                    if self.entries > MAX_ENTRIES:
+                        raise GenesisError(
+                            f"image folder {self.shown!r} holds more than MAX_ENTRIES = "
+                            f"{MAX_ENTRIES} files and folders (counted up to "
+                            f"{self.path(parts)!r})"
+                        )
+                    if entry.is_symlink():
+                        kind = "link"
+                    elif entry.is_dir(follow_symlinks=False):
+                        kind = "dir"
+                    else:
+                        kind = "file"
+                    out.append((entry.name, kind))
+        except OSError as exc:
+            raise GenesisError(
+                f"cannot list folder {self.path(parts)!r}: {exc.strerror or exc}"
+            ) from None
+        finally:
+            os.close(fd)
+        return out
+
+    def open(self, parts: tuple[str, ...]) -> BinaryIO:
+        """The image file ``parts``, a regular file of at most :data:`MAX_IMAGE_BYTES`."""
+        fd = self._folder(parts[:-1])
+        try:
+            return open_regular(parts[-1], MAX_IMAGE_BYTES, follow_symlinks=False, dir_fd=fd)
+        except FileNotFoundError:
+            raise GenesisError(f"cannot read image {self.path(parts)!r}: it vanished") from None
+        except Refused as why:
+            if why.kind == "link":
+                raise self.link(parts) from None
+            message = _refusal("image", self.path(parts), why, "MAX_IMAGE_BYTES", MAX_IMAGE_BYTES)
+            raise GenesisError(message) from None
+        finally:
+            os.close(fd)
 
 
-def _read_image(path: Path, resolution: int | None):
-    """One image as a PIL image (grey or RGB, resized when ``resolution`` is given)."""
-    import io
+def _class_files(
+    tree: _Tree, top: tuple[str, ...], entries: list[tuple[str, str]] | None = None
+) -> dict[str, list[tuple[str, ...]]]:
+    """Class name -> the paths (as parts) of its images, sorted, for each subfolder of ``top``
+    (sorted); ``entries`` is ``top`` listed already. Hidden names (``.*``) are skipped; a
+    symbolic link is refused, as are more than ``MAX_CLASSES`` classes."""
+    names = []
+    for name, kind in sorted(tree.scan(top) if entries is None else entries):
+        if name.startswith("."):
+            continue
+        if kind == "link":
+            raise tree.link((*top, name))
+        if kind == "dir":
+            names.append(name)
+    if len(names) > MAX_CLASSES:
+        raise GenesisError(
+            f"image folder {tree.path(top)!r} holds {len(names)} class folders; the cap is "
+            f"MAX_CLASSES = {MAX_CLASSES}"
+        )
+    return {name: _images_below(tree, (*top, name)) for name in names}
 
+
+def _images_below(tree: _Tree, top: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The image files (by suffix) in the folder ``top`` and its subfolders, as sorted parts;
+    walked without recursion, at most :data:`MAX_DEPTH` folders deep."""
+    found, stack = [], [top]
+    while stack:
+        parts = stack.pop()
+        for name, kind in tree.scan(parts):
+            if name.startswith("."):
+                continue
+            here = (*parts, name)
+            if kind == "link":
+                raise tree.link(here)
+            if kind == "dir":
+                if len(here) - len(top) > MAX_DEPTH:
+                    raise GenesisError(
+                        f"image folder {tree.shown!r}: {tree.path(here)!r} is "
+                        f"{len(here) - len(top)} folders below its class folder; the cap is "
+                        f"MAX_DEPTH = {MAX_DEPTH}"
+                    )
+                stack.append(here)
+            elif os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
+                tree.images += 1
+                if tree.images > MAX_IMAGES:
+                    raise GenesisError(
+                        f"image folder {tree.shown!r} holds more than {MAX_IMAGES} images "
+                        f"(counted up to {tree.path(here)!r}); the cap is "
+                        f"MAX_IMAGES = {MAX_IMAGES}"
+                    )
+                found.append(here)
+    return sorted(found)
+
+
+@contextlib.contextmanager
+def _image(tree: _Tree, parts: tuple[str, ...]) -> Iterator[Any]:
+    """One image opened by Pillow, its header checked, nothing decoded: PNG or JPEG by its
+    content, at most :data:`MAX_IMAGE_PIXELS`. Whatever fails inside (decoding too) is one
+    :class:`GenesisError` naming the file."""
     from PIL import Image
 
-    from genesis.files import Refused, read_regular
+    path = tree.path(parts)
+    with tree.open(parts) as f:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img = Image.open(f, formats=IMAGE_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise GenesisError(
+                f"image {path!r}: {exc}; the cap is MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS}"
+            ) from None
+        except Image.UnidentifiedImageError:
+            raise GenesisError(
+                f"cannot read image {path!r}: UnidentifiedImageError: its content is not "
+                f"{' or '.join(IMAGE_FORMATS)}, whatever its name (only those are read)"
+            ) from None
+        except Exception as exc:  # a damaged header
+            raise GenesisError(f"cannot read image {path!r}: {type(exc).__name__}: {exc}") from None
+        try:
+            width, height = img.size
+            if img.format not in _FORMAT_NAMES:
+                raise GenesisError(
+                    f"cannot read image {path!r}: its content is {img.format}, not "
+                    f"{' or '.join(IMAGE_FORMATS)}"
+                )
+            if width < 1 or height < 1 or len(img.getbands()) > _DECODE_BYTES_PER_PIXEL:
+                raise GenesisError(
+                    f"cannot read image {path!r}: its header declares {width}x{height} pixels "
+                    f"of mode {img.mode}"
+                )
+            if width * height > MAX_IMAGE_PIXELS:
+                raise GenesisError(
+                    f"image {path!r} declares {width}x{height} = {width * height} pixels in "
+                    f"its header; the cap is MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS} (nothing "
+                    "decoded)"
+                )
+            yield img
+        except GenesisError:
+            raise
+        except Exception as exc:  # not an image after all, truncated, damaged
+            raise GenesisError(f"cannot read image {path!r}: {type(exc).__name__}: {exc}") from None
+        finally:
+            img.close()
 
-    try:
-        data = read_regular(path, MAX_IMAGE_BYTES)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            img.load()
-    except Refused as why:
-        raise GenesisError(
-            f"cannot read image {str(path)!r}: {why.kind} {why.detail or ''}".strip()
-        ) from None
-    except Exception as exc:  # not an image, truncated, too many pixels
-        raise GenesisError(
-            f"cannot read image {str(path)!r}: {type(exc).__name__}: {exc}"
-        ) from None
-    if img.mode in ("1", "L", "LA", "I", "I;16", "F"):
-        img = img.convert("L")
-    else:  # colour, or a palette: grey when its three channels agree everywhere
-        img = img.convert("RGB")
-        r, g, b = (np.asarray(c) for c in img.split())
-        if np.array_equal(r, g) and np.array_equal(g, b):
-            img = img.convert("L")
-    if resolution is not None and img.size != (resolution, resolution):
-        img = img.resize((resolution, resolution), Image.Resampling.BILINEAR)
-    return img
+
+def _decode(
+    tree: _Tree, parts: tuple[str, ...], planned: tuple[int, int, bool], resolution: int | None
+) -> tuple[np.ndarray, bool]:
+    """One image as uint8 ``(H, W)`` grey or ``(H, W, 3)`` RGB (resized when ``resolution``
+    is given), and whether it is colour; ``planned`` is what its header said at first
+    (width, height, colour mode), which it must still say."""
+    from PIL import Image
+
+    with _image(tree, parts) as img:
+        if (*img.size, img.mode not in _GREY_MODES) != planned:
+            raise GenesisError(
+                f"image {tree.path(parts)!r} changed while read: its header said "
+                f"{planned[0]}x{planned[1]}, now {img.size[0]}x{img.size[1]} of mode {img.mode}"
+            )
+        img.load()
+        out = img.convert("L" if img.mode in _GREY_MODES else "RGB")
+        img.close()  # its decoded pixels are no longer needed
+        colour = out.mode == "RGB"
+        if colour:  # grey when its three channels agree everywhere
+            rgb = np.asarray(out)
+            if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
+                out, colour = out.convert("L"), False
+            del rgb
+        if resolution is not None and out.size != (resolution, resolution):
+            out = out.resize((resolution, resolution), Image.Resampling.BILINEAR)
+        return np.asarray(out), colour
 
 
 def image_folder(
@@ -380,9 +792,10 @@ def image_folder(
     Parameters
     ----------
     folder : path-like
-        ``folder/<class>/<image>`` (images anywhere below the class folder), or
-        ``folder/train/<class>/...`` with ``folder/test/<class>/...``. Classes are the
-        subfolder names in sorted order (labels 0, 1, ...), as torchvision's ``ImageFolder``.
+        ``folder/<class>/<image>`` (images at most :data:`MAX_DEPTH` folders below the class
+        folder), or ``folder/train/<class>/...`` with ``folder/test/<class>/...``. Classes are
+        the subfolder names in sorted order (labels 0, 1, ...), as torchvision's
+        ``ImageFolder``; files and folders whose names start with ``.`` are skipped.
     resolution : int, optional
         Resize every image to ``resolution x resolution`` (bilinear). Without it, every image
         must have the same size.
@@ -390,13 +803,29 @@ def image_folder(
         Without a ``test/`` folder, a seeded :data:`TEST_SHARE` of the images becomes the test
         split (the same seed, the same split).
 
-    Images are grey (one channel) when every one of them is; otherwise all are read as RGB.
+    Returns
+    -------
+    Dataset
+        uint8 images, grey (one channel) when every one of them is, else all RGB.
 
     Raises
     ------
     GenesisError
-        Naming the first unreadable file, an image of another size (without ``resolution``), a
-        test class the training split lacks, or a folder with fewer than two classes.
+        One line naming the first file or folder that breaks a rule, and the rule.
+
+    Notes
+    -----
+    The folder is hostile data. Files named ``.png``, ``.jpg`` or ``.jpeg`` are read and must be
+    PNG or JPEG by their content (:data:`IMAGE_FORMATS`); no symbolic link below ``folder`` is
+    ever followed: a folder holding one (a class folder, a folder below it, an image, ``train``
+    or ``test``) is refused, as is any file that is not a regular file (a FIFO, a device).
+    The folder is read in two passes. The first lists it (at most :data:`MAX_ENTRIES` entries,
+    :data:`MAX_IMAGES` images, ``genesis.limits.MAX_CLASSES`` classes, :data:`MAX_DEPTH` deep,
+    without recursion) and reads only each image's header (at most :data:`MAX_IMAGE_BYTES` a
+    file, :data:`MAX_IMAGE_PIXELS` an image); from the headers it knows the shape of the
+    tensors, which with the largest image's decode must fit :data:`MAX_DECODED_BYTES`. The
+    second decodes one image at a time straight into the preallocated tensors. Its cost is one
+    decode per image; its memory the tensors and one decode.
 
     Examples
     --------
@@ -412,56 +841,90 @@ def image_folder(
     ((1, 8, 8), 2, 12)
     """
     folder = Path(folder)
-    split = (folder / "train").is_dir() and (folder / "test").is_dir()
-    train = _class_files(folder / "train" if split else folder)
-    classes = list(train)
-    if len(classes) < 2:
-        raise GenesisError(
-            f"image folder {str(folder)!r} needs two class subfolders or more "
-            f"(FOLDER/<class>/<image>), found {len(classes)}"
-        )
-    test = _class_files(folder / "test") if split else {}
-    unknown = sorted(set(test) - set(classes))
-    if unknown:
-        raise GenesisError(
-            f"image folder {str(folder)!r}: test classes {unknown} are not training classes"
-        )
-    files = [(f, classes.index(c)) for c, fs in train.items() for f in fs]
-    test_files = [(f, classes.index(c)) for c, fs in test.items() for f in fs]
-    empty = [c for c, fs in train.items() if not fs]
-    if empty:
-        raise GenesisError(
-            f"image folder {str(folder)!r}: class folder(s) {empty} hold no "
-            f"{'/'.join(IMAGE_SUFFIXES)} image"
-        )
-    if len(files) + len(test_files) > MAX_IMAGES:
-        raise GenesisError(
-            f"image folder {str(folder)!r} holds {len(files) + len(test_files)} images; the cap is "
-            f"MAX_IMAGES = {MAX_IMAGES}"
-        )
-    images = [_read_image(f, resolution) for f, _ in files + test_files]
-    first = images[0]
-    for (f, _), img in zip(files + test_files, images, strict=True):
-        if img.size != first.size:
+    with _Tree(folder) as tree:
+        entries = tree.scan(())
+        for name, kind in entries:
+            if kind == "link" and not name.startswith("."):
+                raise tree.link((name,))
+        kinds = dict(entries)
+        split = kinds.get("train") == "dir" and kinds.get("test") == "dir"
+        train = _class_files(tree, ("train",)) if split else _class_files(tree, (), entries)
+        classes = list(train)
+        if len(classes) < 2:
             raise GenesisError(
-                f"image {str(f)!r} is {img.size[0]}x{img.size[1]}, the first "
-                f"{first.size[0]}x{first.size[1]}: give a resolution (--resolution) to resize all"
+                f"image folder {str(folder)!r} needs two class subfolders or more "
+                f"(FOLDER/<class>/<image>), found {len(classes)}"
             )
-    rgb = any(img.mode == "RGB" for img in images)
-    arrays = np.stack([np.asarray(img.convert("RGB" if rgb else "L")) for img in images])
-    x = torch.from_numpy(arrays if rgb else arrays[..., None]).permute(0, 3, 1, 2).contiguous()
-    y = torch.tensor([label for _, label in files + test_files], dtype=torch.int64)
-    n = len(files)
-    if split:
-        tx, ty, vx, vy = x[:n], y[:n], x[n:], y[n:]
-    else:
-        perm = torch.from_numpy(np.random.default_rng(seed).permutation(n))
-        cut = max(1, round(n * TEST_SHARE))
-        if n - cut < 2:
-            raise GenesisError(f"image folder {str(folder)!r} holds {n} images; too few to split")
-        tx, ty, vx, vy = x[perm[cut:]], y[perm[cut:]], x[perm[:cut]], y[perm[:cut]]
-    if not len(vx):
-        raise GenesisError(f"image folder {str(folder)!r}: its test/ folder holds no image")
+        test = _class_files(tree, ("test",)) if split else {}
+        unknown = sorted(set(test) - set(classes))
+        if unknown:
+            raise GenesisError(
+                f"image folder {str(folder)!r}: test classes {unknown} are not training classes"
+            )
+        empty = [c for c, fs in train.items() if not fs]
+        if empty:
+            raise GenesisError(
+                f"image folder {str(folder)!r}: class folder(s) {empty} hold no "
+                f"{'/'.join(IMAGE_SUFFIXES)} image"
+            )
+        label = {c: k for k, c in enumerate(classes)}
+        files = [(f, label[c]) for c, fs in train.items() for f in fs]
+        files += [(f, label[c]) for c, fs in test.items() for f in fs]
+        n = sum(len(fs) for fs in train.values())
+        if split and len(files) == n:
+            raise GenesisError(f"image folder {str(folder)!r}: its test/ folder holds no image")
+        # the first pass: headers only
+        sizes = np.empty((len(files), 2), dtype=np.int64)  # width, height
+        colours = np.empty(len(files), dtype=bool)  # stored in a colour mode
+        for i, (parts, _) in enumerate(files):
+            with _image(tree, parts) as img:
+                sizes[i], colours[i] = img.size, img.mode not in _GREY_MODES
+            if resolution is None and (sizes[i] != sizes[0]).any():
+                (w, h), (w0, h0) = sizes[i], sizes[0]
+                raise GenesisError(
+                    f"image {tree.path(parts)!r} is {w}x{h}, the first {w0}x{h0}: give a "
+                    "resolution (--resolution) to resize all"
+                )
+        channels = 3 if colours.any() else 1
+        width, height = (resolution, resolution) if resolution else map(int, sizes[0])
+        stored = len(files) * channels * height * width
+        largest = _DECODE_BYTES_PER_PIXEL * int(sizes.prod(axis=1).max())
+        if stored + largest > MAX_DECODED_BYTES:
+            raise GenesisError(
+                f"image folder {str(folder)!r} decodes to {len(files)} images of "
+                f"{channels}x{height}x{width} = {stored} bytes, and {largest} more while its "
+                f"largest image is decoded; the cap is MAX_DECODED_BYTES = {MAX_DECODED_BYTES} "
+                "(a smaller --resolution or fewer images fit)"
+            )
+        if split:
+            train_at, test_at = np.arange(n), np.arange(n, len(files))
+        else:
+            perm = np.random.default_rng(seed).permutation(n)
+            cut = max(1, round(n * TEST_SHARE))
+            if n - cut < 2:
+                raise GenesisError(
+                    f"image folder {str(folder)!r} holds {n} images; too few to split"
+                )
+            train_at, test_at = perm[cut:], perm[:cut]
+        # the second pass: one image at a time, straight into its place in the tensors
+        xs = [np.empty((len(at), channels, height, width), np.uint8) for at in (train_at, test_at)]
+        split_of = np.empty(len(files), dtype=np.int8)  # 0: train, 1: test
+        slot_of = np.empty(len(files), dtype=np.int64)
+        for k, at in enumerate((train_at, test_at)):
+            split_of[at], slot_of[at] = k, np.arange(len(at))
+        colour = False
+        for i, (parts, _) in enumerate(files):
+            planned = (int(sizes[i, 0]), int(sizes[i, 1]), bool(colours[i]))
+            pixels, rgb = _decode(tree, parts, planned, resolution)
+            x = xs[split_of[i]]
+            x[slot_of[i]] = pixels if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+            colour |= rgb
+            del pixels
+    if channels == 3 and not colour:  # stored in colour modes, every one grey
+        xs = [x[:, :1].copy() for x in xs]
+    y = np.array([label for _, label in files], dtype=np.int64)
+    tx, vx = (torch.from_numpy(x) for x in xs)
+    ty, vy = torch.from_numpy(y[train_at]), torch.from_numpy(y[test_at])
     return Dataset(f"images:{folder}", tx, ty, vx, vy, len(classes), flip=False)
 
 
@@ -565,7 +1028,9 @@ def load_dataset(spec: str = "fashion-mnist", resolution: int | None = None) -> 
     ------
     GenesisError
         With how to get it, when a named dataset is not installed; when a folder holds neither
-        IDX files nor CIFAR-10 batches; when a file is corrupt.
+        IDX files nor CIFAR-10 batches; naming the file and the rule, when a file is corrupt, a
+        symbolic link or not a regular file, or over a cap (see "Hostile folders" in the module
+        docstring).
     """
     if resolution is not None and (
         isinstance(resolution, bool)
@@ -618,6 +1083,24 @@ def _load(spec: str, resolution: int | None) -> Dataset:
     if (folder / "data_batch_1").exists():
         return _cifar_folder(folder)
     idx = any((folder / s).exists() or (folder / f"{s}.gz").exists() for s in IDX_FILES.values())
-    if not idx and any(p.is_dir() and not p.name.startswith(".") for p in folder.iterdir()):
+    if not idx and _has_subfolder(folder):
         return image_folder(folder, resolution)
     return _idx_folder(folder, str(folder), flip=False)
+
+
+def _has_subfolder(folder: Path) -> bool:
+    """Whether ``folder`` holds a subfolder, or a link to one, whose name does not start with
+    ``.``; at most :data:`MAX_ENTRIES` entries are looked at."""
+    try:
+        with os.scandir(folder) as entries:
+            for count, entry in enumerate(entries, 1):
+                if count > MAX_ENTRIES:
+                    raise GenesisError(
+                        f"folder {str(folder)!r} holds more than MAX_ENTRIES = {MAX_ENTRIES} "
+                        "files and folders"
+                    )
+                if not entry.name.startswith(".") and entry.is_dir():
+                    return True
+    except OSError as exc:
+        raise GenesisError(f"cannot list folder {str(folder)!r}: {exc.strerror or exc}") from None
+    return False

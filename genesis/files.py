@@ -1,4 +1,4 @@
-"""Files, safely: the one atomic write and the one bounded read every part of genesis uses.
+"""Files, safely: the one atomic write and the bounded reads every part of genesis uses.
 
 Imports nothing of genesis, so the genome, the exporters, the run folder, the report and the
 CLI can all use it; each turns a :class:`Refused` into its own one-line message.
@@ -11,8 +11,16 @@ import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["Refused", "append_bytes", "atomic_write", "checked_write", "read_regular"]
+__all__ = [
+    "Refused",
+    "append_bytes",
+    "atomic_write",
+    "checked_write",
+    "open_regular",
+    "read_regular",
+]
 
 
 class Refused(Exception):
@@ -40,6 +48,39 @@ def _kind(mode: int) -> str:
     return "not a plain file"
 
 
+def _open_checked(
+    path: str | os.PathLike, limit: int, follow_symlinks: bool, dir_fd: int | None
+) -> int:
+    """A descriptor of the regular file ``path`` of at most ``limit`` bytes (see
+    :func:`read_regular`); the caller closes it."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if not follow_symlinks:
+            try:
+                link = stat.S_ISLNK(os.lstat(path, dir_fd=dir_fd).st_mode)
+            except OSError:
+                link = False
+            if link:
+                raise Refused("link") from None
+        raise Refused("os", exc.strerror or str(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused("irregular", _kind(info.st_mode))
+        if info.st_size > limit:
+            raise Refused("size", info.st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read_regular(path: str | os.PathLike, limit: int, follow_symlinks: bool = True) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
@@ -55,23 +96,8 @@ def read_regular(path: str | os.PathLike, limit: int, follow_symlinks: bool = Tr
     Refused
         For anything else that stops the read (see :class:`Refused`).
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
-    if not follow_symlinks:
-        flags |= os.O_NOFOLLOW
+    fd = _open_checked(path, limit, follow_symlinks, None)
     try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        if not follow_symlinks and os.path.islink(path):
-            raise Refused("link") from None
-        raise Refused("os", exc.strerror or str(exc)) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise Refused("irregular", _kind(info.st_mode))
-        if info.st_size > limit:
-            raise Refused("size", info.st_size)
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(limit + 1 - size, 2**20))
@@ -86,6 +112,43 @@ def read_regular(path: str | os.PathLike, limit: int, follow_symlinks: bool = Tr
         raise Refused("os", exc.strerror or str(exc)) from None
     finally:
         os.close(fd)
+
+
+def open_regular(
+    path: str | os.PathLike,
+    limit: int,
+    follow_symlinks: bool = True,
+    dir_fd: int | None = None,
+) -> BinaryIO:
+    """The regular file ``path`` open for reading, checked as :func:`read_regular` checks it.
+
+    For reads that stop early or stream (a file's header, a gzip stream): the open is
+    non-blocking, ``O_NOFOLLOW`` without ``follow_symlinks``, and ``fstat`` must say a regular
+    file of at most ``limit`` bytes; ``os.fstat(f.fileno()).st_size`` is its size. ``path`` is
+    relative to the folder open as ``dir_fd`` when that is given (``os.open``'s ``dir_fd``).
+    The caller closes the file and bounds what it reads: the file may grow after the check.
+
+    Raises
+    ------
+    FileNotFoundError
+        When nothing is at ``path``.
+    Refused
+        For anything else that stops the open (see :class:`Refused`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.bin"
+    >>> _ = p.write_bytes(b"header and body")
+    >>> with open_regular(p, 100) as f:
+    ...     f.read(6)
+    b'header'
+    >>> open_regular("/dev/zero", 100)
+    Traceback (most recent call last):
+    ...
+    genesis.files.Refused: ('irregular', 'a character device')
+    """
+    return os.fdopen(_open_checked(path, limit, follow_symlinks, dir_fd), "rb")
 
 
 def _umask() -> int:

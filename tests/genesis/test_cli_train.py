@@ -10,6 +10,10 @@ import pytest
 import torch
 
 import genesis.data
+import genesis.data.cifar
+import genesis.data.idx
+import genesis.data.images
+import genesis.data.sources
 import genesis.ops
 from genesis import (
     OPS,
@@ -182,7 +186,7 @@ def test_missing_dataset_folder(arch_file, tmp_path, capsys):
 
 
 def test_fashion_mnist_not_installed(arch_file, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(genesis.data, "DATA_DIRS", ("", str(tmp_path)))
+    monkeypatch.setattr(genesis.data.sources, "DATA_DIRS", ("", str(tmp_path)))
     code, out, err = run(["train", arch_file], capsys)  # the default dataset
     assert_one_line_error(code, out, err, "apt-get install dataset-fashion-mnist")
 

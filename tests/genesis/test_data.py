@@ -18,6 +18,10 @@ import pytest
 import torch
 
 import genesis.data
+import genesis.data.cifar
+import genesis.data.idx
+import genesis.data.images
+import genesis.data.sources
 from genesis.data import Dataset, load_dataset, make_splits, read_idx, synthetic_dataset
 from graphs import GenesisError
 
@@ -130,7 +134,7 @@ def index_of(x: torch.Tensor) -> np.ndarray:
 # -- Fashion-MNIST from Debian's package ----------------------------------------------------------
 @pytest.mark.slow  # reads 30 MB; installed by ./setup.sh, so it runs (is not skipped) by default
 def test_fashion_mnist_loads_from_debian_files(monkeypatch):
-    monkeypatch.setattr(genesis.data, "DATA_DIRS", ("", str(DEBIAN)))
+    monkeypatch.setattr(genesis.data.sources, "DATA_DIRS", ("", str(DEBIAN)))
     data = load_dataset("fashion-mnist")
     assert data.name == "fashion-mnist" and data.flip is True
     assert data.train_x.shape == (60000, 1, 28, 28) and data.train_x.dtype == torch.uint8
@@ -175,7 +179,7 @@ def test_named_idx_dataset_found_in_data_dirs(tmp_path, monkeypatch, name, flip)
     arrays = idx_arrays()
     write_idx_folder(tmp_path / "root" / name, arrays, gz=True)
     monkeypatch.setattr(
-        genesis.data, "DATA_DIRS", ("", str(tmp_path / "empty"), str(tmp_path / "root"))
+        genesis.data.sources, "DATA_DIRS", ("", str(tmp_path / "empty"), str(tmp_path / "root"))
     )
     data = load_dataset(name)
     assert data.name == name and data.flip is flip  # digits must not be flipped
@@ -324,7 +328,7 @@ def test_missing_cifar_batch_is_named(tmp_path):
 
 # -- named datasets, specs ------------------------------------------------------------------------
 def test_missing_fashion_mnist_says_how_to_get_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(genesis.data, "DATA_DIRS", ("", str(tmp_path)))
+    monkeypatch.setattr(genesis.data.sources, "DATA_DIRS", ("", str(tmp_path)))
     with pytest.raises(GenesisError, match="apt-get install dataset-fashion-mnist") as info:
         load_dataset("fashion-mnist")
     assert "'fashion-mnist' not found" in str(info.value) and str(tmp_path) in str(info.value)

@@ -28,6 +28,10 @@ from test_data_images import _folder
 from test_limits import _one_line
 
 import genesis.data
+import genesis.data.cifar
+import genesis.data.idx
+import genesis.data.images
+import genesis.data.sources
 from genesis import GenesisError, save_architecture
 from genesis.cli import main
 from genesis.data import (
@@ -114,7 +118,7 @@ def test_a_huge_declared_size_is_refused_from_the_header(tmp_path, decodes, side
 
 def test_an_image_at_the_pixel_cap_is_read(tmp_path, monkeypatch):
     root = _folder(tmp_path / "imgs", per_class=3)
-    monkeypatch.setattr(genesis.data, "MAX_IMAGE_PIXELS", 20 * 16)
+    monkeypatch.setattr(genesis.data.images, "MAX_IMAGE_PIXELS", 20 * 16)
     assert image_folder(root).shape == (1, 16, 20)
     Image.new("L", (21, 16)).save(root / "ant" / "wide.png")
     with pytest.raises(GenesisError, match=r"wide.png' declares 21x16 = 336 pixels"):
@@ -131,7 +135,7 @@ def test_the_decoded_bytes_cap_is_checked_before_decoding(
 ):
     # 36 grey images of 20x16: 11,520 bytes of tensors (2304 at 8x8), 1280 to decode one
     root = _folder(tmp_path / "imgs")
-    monkeypatch.setattr(genesis.data, "MAX_DECODED_BYTES", cap)
+    monkeypatch.setattr(genesis.data.images, "MAX_DECODED_BYTES", cap)
     if ok:
         assert len(image_folder(root, resolution=resolution).train_y) == 30
         assert len(decodes) == 36
@@ -144,7 +148,7 @@ def test_the_decoded_bytes_cap_is_checked_before_decoding(
 
 def test_colour_counts_three_channels_in_the_cap(tmp_path, monkeypatch, decodes):
     root = _folder(tmp_path / "imgs", per_class=4, mode="RGB")
-    monkeypatch.setattr(genesis.data, "MAX_DECODED_BYTES", 12 * 3 * 8 * 8 + 4 * 320 - 1)
+    monkeypatch.setattr(genesis.data.images, "MAX_DECODED_BYTES", 12 * 3 * 8 * 8 + 4 * 320 - 1)
     with pytest.raises(GenesisError, match="12 images of 3x8x8"):
         image_folder(root, resolution=8)
     assert decodes == []
@@ -226,7 +230,7 @@ def test_a_link_swapped_in_after_the_walk_is_not_followed(tmp_path, outside, mon
     """Files are opened one name at a time with O_NOFOLLOW: a class folder replaced by a link
     between listing and reading is refused, not followed."""
     root = _folder(tmp_path / "imgs", per_class=4)
-    walk = genesis.data._images_below
+    walk = genesis.data.images._images_below
 
     def then_swap(tree, top):
         found = walk(tree, top)
@@ -235,7 +239,7 @@ def test_a_link_swapped_in_after_the_walk_is_not_followed(tmp_path, outside, mon
             (root / "cat").symlink_to(tmp_path / "cat-real")
         return found
 
-    monkeypatch.setattr(genesis.data, "_images_below", then_swap)
+    monkeypatch.setattr(genesis.data.images, "_images_below", then_swap)
     with pytest.raises(GenesisError, match="cat' is a symbolic link"):
         image_folder(root)
 
@@ -269,20 +273,20 @@ def test_deep_nesting_is_one_line_through_the_cli(tmp_path, capsys):
 
 def test_entries_and_images_are_capped(tmp_path, monkeypatch):
     root = _folder(tmp_path / "imgs")  # 3 folders, 36 images
-    monkeypatch.setattr(genesis.data, "MAX_ENTRIES", 38)
+    monkeypatch.setattr(genesis.data.images, "MAX_ENTRIES", 38)
     with pytest.raises(GenesisError, match="more than MAX_ENTRIES = 38 files and folders"):
         image_folder(root)
-    monkeypatch.setattr(genesis.data, "MAX_ENTRIES", 39)
-    monkeypatch.setattr(genesis.data, "MAX_IMAGES", 35)
+    monkeypatch.setattr(genesis.data.images, "MAX_ENTRIES", 39)
+    monkeypatch.setattr(genesis.data.images, "MAX_IMAGES", 35)
     with pytest.raises(GenesisError, match="more than 35 images .*MAX_IMAGES = 35"):
         image_folder(root)
-    monkeypatch.setattr(genesis.data, "MAX_IMAGES", 36)
+    monkeypatch.setattr(genesis.data.images, "MAX_IMAGES", 36)
     assert image_folder(root).num_classes == 3
 
 
 def test_class_folders_are_capped(tmp_path, monkeypatch):
     root = _folder(tmp_path / "imgs", per_class=2)
-    monkeypatch.setattr(genesis.data, "MAX_CLASSES", 2)
+    monkeypatch.setattr(genesis.data.images, "MAX_CLASSES", 2)
     with pytest.raises(GenesisError, match="holds 3 class folders; the cap is MAX_CLASSES = 2"):
         image_folder(root)
 
@@ -369,7 +373,7 @@ def test_an_idx_file_is_checked_against_its_size_before_it_is_read(tmp_path, mon
     assert _peak(lambda: read_idx(path)) < 2**20
     with pytest.raises(GenesisError, match="header says \\[2, 3, 3\\], file has 67108848 data"):
         read_idx(path)
-    monkeypatch.setattr(genesis.data, "MAX_IDX_BYTES", 2**25)
+    monkeypatch.setattr(genesis.data.idx, "MAX_IDX_BYTES", 2**25)
     with pytest.raises(GenesisError, match="has 67108864 bytes; the cap is MAX_IDX_BYTES"):
         read_idx(path)
 
@@ -405,7 +409,7 @@ def test_a_cifar_batch_over_its_cap_is_refused_before_unpickling(tmp_path, monke
     # a real batch over a lowered cap
     write_cifar_folder(tmp_path, n=2, how="protocol4")
     size = (tmp_path / "data_batch_1").stat().st_size
-    monkeypatch.setattr(genesis.data, "MAX_CIFAR_BATCH_BYTES", size - 1)
+    monkeypatch.setattr(genesis.data.cifar, "MAX_CIFAR_BATCH_BYTES", size - 1)
     with pytest.raises(GenesisError, match=f"data_batch_1': it has {size} bytes; the cap is"):
         load_dataset(str(tmp_path))
 

@@ -302,6 +302,9 @@ class ProxyConfig:
     # examples cut from the end of the validation split: every evaluation is scored on them
     # too (holdout_accuracy), the search never looks (benchmarks score fronts on them)
     holdout: int = 0
+    # a dataset of fewer classes than the networks' outputs trains anyway (the extra outputs
+    # are never the answer); otherwise it is an error before the run folder is made
+    allow_class_mismatch: bool = False
     time_limit: float | None = 300.0  # a candidate still training after this is a timeout
     device: str | None = None  # default: cuda when present
     fitness: str = "train"  # "train", or "synthetic": a deterministic score without training
@@ -629,21 +632,29 @@ def dump_config(cfg: Any) -> str:
     return "\n".join(lines)
 
 
-def check_proxy_data(cfg: EvolveConfig, input_shape: Sequence[int] | None = None) -> None:
+def check_proxy_data(
+    cfg: EvolveConfig,
+    input_shape: Sequence[int] | None = None,
+    num_classes: int | None = None,
+) -> None:
     """Check that the proxy's dataset fits the architectures, before a run folder exists.
 
     Parameters
     ----------
     cfg : EvolveConfig
-        The run's config: its ``proxy.dataset`` is loaded, its ``space.preset`` gives the shape.
+        The run's config: its ``proxy.dataset`` is loaded, its ``space.preset`` gives the shape
+        and the classes; ``proxy.val_size`` and ``proxy.holdout`` must fit its training set.
     input_shape : sequence of int, optional
         The shape the architectures take (``C, H, W``); default: the preset's input shape
         (a tuning run passes its fixed architecture's).
+    num_classes : int, optional
+        The architectures' outputs; default: the space's (``space.classes``, or the preset's).
 
     Raises
     ------
     GenesisError
-        When the dataset cannot be loaded, or its examples have another shape.
+        When the dataset cannot be loaded, or does not fit (:func:`genesis.data.check_fits`:
+        its shape, its classes unless ``proxy.allow_class_mismatch``, the validation split).
 
     Notes
     -----
@@ -657,18 +668,20 @@ def check_proxy_data(cfg: EvolveConfig, input_shape: Sequence[int] | None = None
     >>> try:
     ...     check_proxy_data(cfg)
     ... except GenesisError as exc:
-    ...     print(str(exc).endswith("the architectures expect (1, 28, 28)"))
+    ...     print(str(exc).endswith("each network expects (1, 28, 28)"))
     True
     """
     if cfg.proxy.fitness == "synthetic":
         return
-    from genesis.data import load_dataset
+    from genesis.data import check_fits, load_dataset
     from genesis.presets import get_preset
 
-    data = load_dataset(cfg.proxy.dataset, cfg.proxy.resolution)
-    want = input_shape or get_preset(cfg.space.preset).input_shape
-    if tuple(data.shape) != tuple(want):
-        raise GenesisError(
-            f"dataset {cfg.proxy.dataset!r} has examples of shape {data.shape}, "
-            f"the architectures expect {want}"
-        )
+    preset = get_preset(cfg.space.preset)
+    check_fits(
+        load_dataset(cfg.proxy.dataset, cfg.proxy.resolution),
+        tuple(input_shape or preset.input_shape),
+        num_classes or cfg.space.num_classes,
+        val_size=cfg.proxy.val_size,
+        holdout=cfg.proxy.holdout,
+        allow_class_mismatch=cfg.proxy.allow_class_mismatch,
+    )

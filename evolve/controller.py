@@ -170,7 +170,13 @@ class Controller(nn.Module):
         new individual of the space is (:meth:`SearchSpace.initial_train`)."""
         cfg = self.space.cfg
         skeleton = build_architecture(
-            cfg.preset, "er", {"p": 0.5}, seed=rng, channels=d.width, nodes=3
+            cfg.preset,
+            "er",
+            {"p": 0.5},
+            seed=rng,
+            channels=d.width,
+            nodes=3,
+            num_classes=cfg.classes,
         )
         stages = []
         for stage, spec in zip(skeleton.stages, d.stages, strict=True):

@@ -17,12 +17,15 @@ import ctypes
 import json
 import multiprocessing as mp
 import os
+import re
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import wait
+from pathlib import Path
 from typing import Any
 
 from evolve.evaluate import evaluate_task
@@ -36,6 +39,7 @@ __all__ = [
     "RayExecutor",
     "make_executor",
     "failure_record",
+    "root_cause",
 ]
 
 Task = dict[str, Any]
@@ -54,6 +58,45 @@ def failure_record(task: Task, status: str, message: str) -> dict[str, Any]:
         batch_size=batch,
         final=bool(task.get("final")),
     ).to_dict()
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_EXCEPTION_LINE = re.compile(
+    r"^\s*([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning))\b:?(.*)$"
+)
+
+
+def root_cause(exc: BaseException) -> str:
+    """One line for what really went wrong behind ``exc``: the innermost exception of its
+    chain (Ray's ``cause``, Python's ``__cause__``), and, where its message carries a remote
+    traceback, the traceback's last exception line (e.g. the ``ModuleNotFoundError`` behind
+    Ray's "The remote function failed to import on the worker").
+
+    Examples
+    --------
+    >>> try:
+    ...     try:
+    ...         import no_such_module_here
+    ...     except ImportError as inner:
+    ...         raise RuntimeError("wrapper") from inner
+    ... except RuntimeError as outer:
+    ...     print(root_cause(outer))
+    ModuleNotFoundError: No module named 'no_such_module_here'
+    """
+    seen = {id(exc)}
+    while True:
+        nxt = getattr(exc, "cause", None) or exc.__cause__
+        if not isinstance(nxt, BaseException) or id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        exc = nxt
+    text = _ANSI.sub("", str(exc))
+    lines = [line for line in text.splitlines() if line.strip()]
+    head = f"{type(exc).__name__}: {lines[0].strip() if lines else ''}".rstrip(": ")
+    last = next((m for m in map(_EXCEPTION_LINE.match, reversed(lines)) if m), None)
+    if last and "Traceback (most recent call last)" in text:
+        return " ".join(f"{last.group(1)}:{last.group(3)} (raised in a worker: {head})".split())
+    return " ".join(head.split())
 
 
 def _cores() -> int:
@@ -307,8 +350,19 @@ class RayExecutor(Executor):
             ) from None
         self.ray = ray
         self.started = not ray.is_initialized()
+        self._workdir = None
         if self.started:
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            # Ray puts the caller's working folder first on its workers' path unless the job
+            # has a working_dir: a folder holding a genesis/ folder (the one a user cloned
+            # into) would shadow the installed package there. An empty working_dir keeps the
+            # workers on the installed genesis; task paths are made absolute (submit).
+            self._workdir = tempfile.TemporaryDirectory(prefix="genesis-ray-")
+            Path(self._workdir.name, "README").write_text("genesis: Ray workers' empty folder\n")
+            kwargs: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "runtime_env": {"working_dir": self._workdir.name},
+            }
             if address:
                 kwargs["address"] = address
             else:
@@ -332,7 +386,7 @@ class RayExecutor(Executor):
         return self.workers - len(self.pending)
 
     def submit(self, key: Any, task: Task) -> None:
-        self.pending[self.remote.remote(task)] = (key, task, time.perf_counter())
+        self.pending[self.remote.remote(_absolute(task))] = (key, task, time.perf_counter())
 
     def next_result(self) -> tuple[Any, dict[str, Any]]:
         done, _ = self.ray.wait(list(self.pending), num_returns=1)
@@ -342,7 +396,7 @@ class RayExecutor(Executor):
         try:
             record = self.ray.get(ref)
         except Exception as exc:  # a worker died or the task raised
-            record = failure_record(task, "error", f"ray task failed: {type(exc).__name__}: {exc}")
+            record = failure_record(task, "error", f"ray task failed: {root_cause(exc)}")
         return key, record
 
     def abort(self) -> None:
@@ -354,6 +408,22 @@ class RayExecutor(Executor):
     def close(self) -> None:
         if self.started and self.ray.is_initialized():
             self.ray.shutdown()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+
+
+def _absolute(task: Task) -> Task:
+    """``task`` with its file paths (and a dataset folder) absolute: a Ray worker runs in a
+    folder of its own, not the caller's."""
+    out = dict(task)
+    for key, value in task.items():
+        if key.endswith("_path") and isinstance(value, str):
+            out[key] = os.path.abspath(value)
+    proxy = task.get("proxy")
+    dataset = proxy.get("dataset") if isinstance(proxy, dict) else None
+    if isinstance(dataset, str) and os.path.isdir(dataset):
+        out["proxy"] = {**proxy, "dataset": os.path.abspath(proxy["dataset"])}
+    return out
 
 
 def make_executor(

@@ -44,6 +44,7 @@ from typing import Any
 from evolve.config import EvolveConfig
 from evolve.evaluate import make_task
 from evolve.executors import Executor
+from evolve.failures import Failures
 from evolve.final import run_final
 from evolve.fitness import Individual, hypervolume, sel_nsga2_hypervolume
 from evolve.space import SearchSpace
@@ -229,6 +230,7 @@ class Search:
         self.tracker = Tracker(folder.path)  # TensorBoard events (genesis.tracking)
         self._last_generation = 0  # the last generation recorded (the front figure's step)
         self._memory: dict[str, float] = {}  # hash -> peak inference memory (KiB)
+        self.failures = Failures()  # what this process saw come back: a warning when most fail
 
     # -- budgets ---------------------------------------------------------------------------------
     def _fits(self, state: SearchState, rung: int) -> bool:
@@ -664,6 +666,10 @@ class Search:
             self.folder.append_evaluation(entry)
         if rung == 0:
             state.trained += 1
+            self.failures.add(record)
+            warning = self.failures.warning()
+            if warning:
+                self.log(warning)
             ind = Individual(
                 Architecture.from_json(cand["arch"]),
                 cand["hash"],

@@ -28,7 +28,7 @@ from genesis import (
     op_names,
 )
 from genesis.genome import OPTIMIZERS, TrainConfig
-from genesis.limits import MAX_CHANNELS, MAX_NODES
+from genesis.limits import MAX_CHANNELS, MAX_CLASSES, MAX_NODES
 from graphs import compute_nodes, crossover, family_names, get_family, mutate, random_dag
 
 __all__ = ["TRAIN_INIT", "SpaceConfig", "SearchSpace", "default_families"]
@@ -52,6 +52,7 @@ class SpaceConfig:
     """What the search may build."""
 
     preset: str = "fashion-mnist"  # macro layout (genesis.PRESETS)
+    classes: int | None = None  # classifier outputs of every network; None: the preset's
     families: tuple[str, ...] = field(default_factory=default_families)  # graph families
     nodes: tuple[int, int] = (4, 10)  # nodes per stage, inclusive range
     max_nodes: int = 16  # no stage grows past this by mutation
@@ -70,6 +71,14 @@ class SpaceConfig:
 
     def __post_init__(self) -> None:
         get_preset(self.preset)  # an unknown preset raises, listing the known ones
+        if self.classes is not None and (
+            isinstance(self.classes, bool)
+            or not isinstance(self.classes, int)
+            or not 2 <= self.classes <= MAX_CLASSES
+        ):
+            raise GenesisError(
+                f"space classes must be an integer in 2..{MAX_CLASSES}, got {self.classes!r}"
+            )
         for name in ("nodes", "lr_sgd", "lr_adamw", "weight_decay", "label_smoothing"):
             value = getattr(self, name)
             if (
@@ -140,6 +149,11 @@ class SpaceConfig:
                 f"space max_nodes is {self.max_nodes}; the cap is MAX_NODES = {MAX_NODES}"
             )
         self._check_reachable()
+
+    @property
+    def num_classes(self) -> int:
+        """Classifier outputs of every network the space draws."""
+        return self.classes if self.classes is not None else get_preset(self.preset).num_classes
 
     def _check_reachable(self) -> None:
         """What the space draws is a valid genome: checked now, not when a run folder exists."""
@@ -271,6 +285,7 @@ class SearchSpace:
             seed=rng,
             channels=rng.choice(self.cfg.channels),
             nodes=n,
+            num_classes=self.cfg.classes,
         )
         stages = tuple(
             replace(s, graph=_with_op(s.graph, rng.choice(self.cfg.ops))) for s in arch.stages

@@ -179,6 +179,7 @@ def build_architecture(
     stages: int | None = None,
     op: str = DEFAULT_OP,
     train: TrainConfig | None = None,
+    num_classes: int | None = None,
 ) -> Architecture:
     """Fill a preset's layout with stages drawn from a graph family.
 
@@ -200,6 +201,8 @@ def build_architecture(
         Op of every compute node.
     train : TrainConfig, optional
         Override the preset's training hyperparameters.
+    num_classes : int, optional
+        Override the preset's classifier outputs (a dataset of another number of classes).
 
     Examples
     --------
@@ -239,7 +242,7 @@ def build_architecture(
         drawn.append(Stage(G, slot.channels, slot.stride, origin=origin))
     return Architecture(
         input_shape=spec.input_shape,
-        num_classes=spec.num_classes,
+        num_classes=spec.num_classes if num_classes is None else num_classes,
         stem=tuple(stem),
         stages=tuple(drawn),
         head=spec.head(c),

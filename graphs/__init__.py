@@ -12,7 +12,7 @@ from graphs.dag import (
     to_dag,
     validate_dag,
 )
-from graphs.errors import GenesisError
+from graphs.errors import GenesisError, RunFailed
 from graphs.families import (
     FAMILIES,
     EvenBelow,
@@ -58,6 +58,7 @@ __all__ = [
     "EvenBelow",
     "Family",
     "GenesisError",
+    "RunFailed",
     "IntBelow",
     "ParamRange",
     "Uniform",

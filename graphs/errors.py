@@ -5,7 +5,7 @@ evolve``); ``genesis`` re-exports it. Messages state the rule and the offending 
 networkx's ``NetworkXError`` messages, so a person can act on them.
 """
 
-__all__ = ["GenesisError"]
+__all__ = ["GenesisError", "RunFailed"]
 
 
 class GenesisError(ValueError):
@@ -17,4 +17,16 @@ class GenesisError(ValueError):
     Traceback (most recent call last):
     ...
     graphs.errors.GenesisError: watts_strogatz needs even k < n, got k=3, n=8
+    """
+
+
+class RunFailed(GenesisError):
+    """A run that ran but produced nothing to use: a search, tune or study in which no
+    candidate trained. The command line prints it in one line and exits with 1 (not 2: the
+    input may be fine, e.g. a worker that could not import genesis).
+
+    Examples
+    --------
+    >>> issubclass(RunFailed, GenesisError)
+    True
     """

@@ -7,7 +7,8 @@ One module per group of verbs, each registering its flags beside its handler:
 Handlers import what is heavy (torch training, DEAP, ray, matplotlib, graphviz) when they run,
 so ``genesis info`` never loads the search.
 
-Every bad input (a flag, a file, a graph) ends in one line on stderr and exit code 2; a
+Every bad input (a flag, a file, a graph) ends in one line on stderr and exit code 2; a run in
+which nothing trained ends in one line naming the most common cause and exit code 1; a
 traceback means a bug in genesis.
 """
 
@@ -27,7 +28,7 @@ from genesis.cli.runs import add_compare, add_report
 from genesis.cli.search import add_evolve, add_tune
 from genesis.cli.study import add_study
 from genesis.cli.train import add_train
-from graphs import GenesisError
+from graphs import GenesisError, RunFailed
 
 __all__ = ["main", "build_parser"]
 
@@ -48,10 +49,13 @@ _VERBS = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``genesis`` verb."""
+    from genesis import __version__
+
     parser = OneLineParser(
         prog="genesis",
         description="Generate neural-network architectures from random graphs and measure them.",
     )
+    parser.add_argument("--version", action="version", version=f"genesis {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for add_verb in _VERBS:
         add_verb(sub)
@@ -65,6 +69,9 @@ class Terminated(KeyboardInterrupt):
 def _terminate(signum, frame) -> None:
     raise Terminated()
 
+
+#: Exit code of a run that ran but trained nothing (:class:`~graphs.errors.RunFailed`).
+EXIT_RUN_FAILED = 1
 
 #: Longest error line printed; a longer message (a value from a file) is cut in the middle.
 MAX_ERROR_CHARS = 1000
@@ -96,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
+    except RunFailed as exc:
+        print(f"genesis {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except GenesisError as exc:
         print(f"genesis {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT

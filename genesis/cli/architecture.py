@@ -170,7 +170,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     )
     header = (
         f"{'stage':>5} {'width':>5} {'stride':>6} {'nodes':>5} {'edges':>5} {'in':>3} "
-        f"{'out':>3} {'depth':>5} {'path':>6} {'clust':>6} {'deg':>5}  ops"
+        f"{'out':>3} {'depth':>5} {'path':>6} {'clust':>6} {'deg':>5} {'MACs':>7} "
+        f"{'params':>7}  ops"
     )
     print(header)
     for i, s in enumerate(facts["stages"]):
@@ -231,9 +232,11 @@ def add_export(sub: argparse._SubParsersAction) -> None:
     """Register ``genesis export``."""
     exp = sub.add_parser(
         "export",
-        help="export an architecture to ONNX and/or a torch.export program",
-        description="Compile an architecture (optionally with trained weights) and export it; "
-        "the architecture JSON is embedded as metadata and the outputs are checked.",
+        help="export an architecture to ONNX, a torch.export program and/or standalone PyTorch",
+        description="Compile an architecture (optionally with trained weights) and export it: "
+        "ONNX (--onnx), a torch.export program (--program), a standalone PyTorch file that "
+        "imports only torch (--python). The architecture JSON is embedded in each, and each "
+        "file's outputs are checked against genesis's module before it is written.",
     )
     exp.add_argument("file", metavar="FILE", help="architecture JSON")
     exp.add_argument("--onnx", metavar="OUT.onnx", help="write an ONNX model here")

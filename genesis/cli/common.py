@@ -14,6 +14,7 @@ __all__ = [
     "add_engine_flags",
     "config_overrides",
     "parse_param",
+    "plural",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -24,6 +25,17 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def plural(count: float, noun: str, many: str | None = None) -> str:
+    """``count`` and ``noun``, the noun in the plural unless ``count`` is 1.
+
+    Examples
+    --------
+    >>> plural(1, "epoch"), plural(2.5, "epoch"), plural(3, "train seed"), plural(0, "entry", "entries")
+    ('1 epoch', '2.5 epochs', '3 train seeds', '0 entries')
+    """  # noqa: E501
+    return f"{count:g} {noun if count == 1 else (many or noun + 's')}"
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -44,6 +56,8 @@ ENGINE_FLAGS: dict[str, dict[str, str]] = {
         "dataset": "dataset",
         "resolution": "resolution",
         "subset": "subset",
+        "val_size": "val_size",
+        "allow_class_mismatch": "allow_class_mismatch",
         "device": "device",
         "fitness": "fitness",
     },
@@ -71,6 +85,20 @@ def add_engine_flags(p: argparse.ArgumentParser) -> None:
         help="resize an image folder's images to R x R (default: as they are, all one size)",
     )
     p.add_argument("--subset", type=int, help="training examples of each evaluation (10000)")
+    p.add_argument(
+        "--val-size",
+        type=int,
+        metavar="N",
+        help="validation examples cut from the training set (2000); checked against the "
+        "dataset before the run folder is made",
+    )
+    p.add_argument(
+        "--allow-class-mismatch",
+        action="store_const",
+        const=True,
+        default=None,
+        help="train on a dataset of fewer classes than the networks' outputs (else an error)",
+    )
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
     p.add_argument("--workers", type=int, help="parallel evaluations (2)")
     p.add_argument(

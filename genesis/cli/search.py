@@ -40,6 +40,7 @@ EVOLVE_FLAGS: dict[str, dict[str, str]] = {
         "seconds": "search_seconds",
         "seed": "seed",
     },
+    "space": {"preset": "preset", "classes": "classes"},
     "proxy": {"epochs": "proxy_epochs", "rungs": "rungs", "eta": "eta", "holdout": "holdout"},
     "final": {
         "top_k": "final_top_k",
@@ -95,6 +96,16 @@ def _or_none(kind: type):
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def _preset(text: str) -> str:
+    """A preset's name (an unknown one lists the known ones)."""
+    from genesis.presets import PRESETS
+
+    if text not in PRESETS:
+        choices = ", ".join(repr(n) for n in PRESETS)
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {choices})")
+    return text
 
 
 def _strategy(text: str) -> str:
@@ -196,6 +207,20 @@ def _front_architectures(folder: str) -> list[tuple[str, Any]]:
     return out
 
 
+def _say_failures(folder, classes: int, what: str, front: list[dict[str, Any]]) -> None:
+    """End the run with :class:`~graphs.errors.RunFailed` when nothing trained (the most common
+    cause, its count, the log), and warn when the best accuracy is at chance level."""
+    import sys
+
+    from evolve.failures import Failures, chance_warning
+
+    Failures.of_log(folder.read_evaluations()).check(what, str(folder.log_path))
+    best = max((r["accuracy"] for r in front if r.get("accuracy") is not None), default=None)
+    warning = chance_warning(best, classes, "the best candidate")
+    if warning:
+        print(warning, file=sys.stderr)
+
+
 def _warm_start(cfg, files: list[str], runs: list[str]) -> dict[str, Any]:
     """Hash -> architecture of a warm start: each ``--init`` file, then each ``--init-run``
     folder's Pareto front (:func:`_front_architectures`), deduplicated by canonical hash, each
@@ -211,12 +236,12 @@ def _warm_start(cfg, files: list[str], runs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for where, arch in found:
         if tuple(arch.input_shape) != tuple(preset.input_shape) or (
-            arch.num_classes != preset.num_classes
+            arch.num_classes != cfg.space.num_classes
         ):
             raise GenesisError(
                 f"warm start {where}: input {tuple(arch.input_shape)} and {arch.num_classes} "
                 f"classes do not fit the search's {tuple(preset.input_shape)} and "
-                f"{preset.num_classes} (preset {cfg.space.preset})"
+                f"{cfg.space.num_classes} (preset {cfg.space.preset})"
             )
         out.setdefault(architecture_hash(arch), arch)
     if len(out) > cfg.search.population:
@@ -306,7 +331,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         if final_epochs is None and args.config:
             final_epochs = cfg.final.epochs
         cfg = tuning_config(cfg, args.method or "grid", args.budget_evals, final_epochs)
-        check_proxy_data(cfg, arch.input_shape)
+        check_proxy_data(cfg, arch.input_shape, arch.num_classes)
         folder = RunFolder(args.out or _fresh_run_dir("tune"))
         folder.check_new()
     with folder.locked(create=not args.resume):  # one writer per run folder
@@ -314,9 +339,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             folder.create(cfg, files={cfg.tune.architecture: arch})
         outcome = run_search(cfg, folder)
         ok = [i for i in outcome.archive if i.result.get("status") == "ok"]
-        if not ok:
-            print(f"run folder {folder.path}: no candidate trained successfully")
-            return 1
+        classes = outcome.archive[0].arch.num_classes if outcome.archive else 0
+        _say_failures(folder, classes, "tuning run", [i.result for i in ok])
         best = max(ok, key=lambda i: (i.result["accuracy"], -i.born))
         save_architecture(best.arch, folder.path / "best.json")
     if args.output:
@@ -351,6 +375,19 @@ def add_evolve(sub: argparse._SubParsersAction) -> None:
         type=_strategy,
         help="nsga2 (default), constrained, regularized (aging evolution), rl (a learned "
         "controller) or random (the baseline)",
+    )
+    ev.add_argument(
+        "--preset",
+        type=_preset,
+        help="macro layout, input and classes of every network: fashion-mnist (default), "
+        "cifar10, randwire-small, randwire-regular (genesis.PRESETS)",
+    )
+    ev.add_argument(
+        "--classes",
+        type=int,
+        metavar="K",
+        help="classifier outputs of every network (default: the preset's); must match the "
+        "dataset's classes",
     )
     ev.add_argument("--population", type=int, help="population size (6)")
     ev.add_argument("--generations", type=int, help="generations after the first (2)")
@@ -515,6 +552,8 @@ def cmd_evolve(args: argparse.Namespace) -> int:
             files = {f"architectures/{h}.json": a for h, a in init.items()}
             folder.create(cfg, files=files)
         outcome = run_search(cfg, folder)
+
+    _say_failures(folder, cfg.space.num_classes, "search", [i.result for i in outcome.front])
     s = cfg.search
     units = {"macs": "MACs", "memory": "KiB", "latency": "ms"}
     reference = ", ".join(f"{r:g} {units[c]}" for c, r in zip(s.objective, s.refs, strict=True))
@@ -530,8 +569,9 @@ def cmd_evolve(args: argparse.Namespace) -> int:
             for k, unit in (("memory_kb", "KiB"), ("latency_ms", "ms"))
             if isinstance(r.get(k), (int, float))
         )
+        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
         print(
-            f"  {ind.hash}  val acc {r['accuracy'] if r['accuracy'] is not None else '-'}  "
+            f"  {ind.hash}  val acc {acc}  "
             f"{format_count(r['macs'])} MACs  {format_count(r['params'])} params{measured}  "
             f"{r['status']}"
         )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from genesis.cli.common import plural
 from genesis.complexity import format_count
 from genesis.fingerprint import architecture_hash
 from genesis.genome import load_architecture, save_architecture
@@ -30,8 +31,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         "--dataset",
         default="fashion-mnist",
         metavar="NAME|PATH",
-        help="fashion-mnist (default), mnist, synthetic[:CxHxW], canary (a tiny test set whose "
-        "test split is labelled off by one), or a folder of IDX files, CIFAR-10 python batches "
+        help="fashion-mnist (default), mnist, or a folder of IDX files, CIFAR-10 python batches "
         "or class subfolders of images (PNG/JPEG; FOLDER/<class>/<image>)",
     )
     tr.add_argument(
@@ -58,6 +58,11 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--split-seed", type=int, default=0, help="seed of the validation cut (0)")
     tr.add_argument("--subset", type=int, help="train on only this many examples")
     tr.add_argument("--no-augment", action="store_true", help="no random crops or flips")
+    tr.add_argument(
+        "--allow-class-mismatch",
+        action="store_true",
+        help="train on a dataset of fewer classes than the architecture's outputs (else an error)",
+    )
     tr.add_argument("--out", metavar="DIR", help="save weights.pt, result.json, architecture.json")
     tr.add_argument("--json", action="store_true", help="print the record as one JSON object")
     tr.set_defaults(func=cmd_train)
@@ -67,7 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """``genesis train``: train one architecture; exit 0 when its status is ok, else 1."""
     import torch
 
-    from genesis.data import load_dataset, make_splits
+    from genesis.data import check_fits, load_dataset, make_splits
     from genesis.train import Budget, resolve_device, train_architecture
 
     arch = load_architecture(args.file)
@@ -76,8 +81,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise GenesisError(f"output folder {str(out)!r} exists and is not empty; nothing written")
     budget = Budget(epochs=args.epochs, seconds=args.budget_seconds, time_limit=args.time_limit)
     device = resolve_device(args.device)
+    data = load_dataset(args.dataset, args.resolution)
+    check_fits(
+        data,
+        arch.input_shape,
+        arch.num_classes,
+        val_size=args.val_size,
+        allow_class_mismatch=args.allow_class_mismatch,
+    )
     splits = make_splits(
-        load_dataset(args.dataset, args.resolution),
+        data,
         val_size=args.val_size,
         split_seed=args.split_seed,
         subset=args.subset,
@@ -119,7 +132,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(
             f"{result.status}: {result.split} accuracy {acc} ({splits.dataset.name}), "
             f"{format_count(result.macs)} MACs, {format_count(result.params)} params, "
-            f"{result.epochs:g} epochs in {result.train_seconds:.1f} s "
+            f"{plural(result.epochs, 'epoch')} in {result.train_seconds:.1f} s "
             f"({result.samples_per_second:.0f} examples/s) on {result.device}, seed {result.seed}"
         )
         if result.error:

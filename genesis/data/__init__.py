@@ -57,7 +57,7 @@ Cap                        What it bounds
 """
 
 from genesis.data.cifar import MAX_CIFAR_BATCH_BYTES
-from genesis.data.dataset import Dataset, Splits, make_splits
+from genesis.data.dataset import Dataset, Splits, check_fits, make_splits, validation_size
 from genesis.data.generated import canary_dataset, synthetic_dataset
 from genesis.data.idx import MAX_IDX_BYTES, MAX_IDX_DIMS, read_idx
 from genesis.data.images import (
@@ -91,9 +91,11 @@ __all__ = [
     "MAX_IMAGE_PIXELS",
     "TEST_SHARE",
     "canary_dataset",
+    "check_fits",
     "image_folder",
     "load_dataset",
     "make_splits",
     "read_idx",
     "synthetic_dataset",
+    "validation_size",
 ]

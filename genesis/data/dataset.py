@@ -10,7 +10,7 @@ import torch
 
 from graphs import GenesisError
 
-__all__ = ["Dataset", "Splits", "make_splits"]
+__all__ = ["Dataset", "Splits", "check_fits", "make_splits", "validation_size"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +61,85 @@ class Splits:
         return torch.cat(xs), torch.cat(ys)
 
 
+def validation_size(n: int, val_size: int | float | None, holdout: int = 0) -> int:
+    """The examples a validation split of ``val_size`` cuts from ``n`` training examples
+    (:func:`make_splits`'s rule), checked: at least one, fewer than ``n``, more than ``holdout``.
+
+    Examples
+    --------
+    >>> validation_size(60_000, None), validation_size(1000, 0.2)
+    (5000, 200)
+    >>> validation_size(150, 2000)
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: a validation split of 2000 examples does not fit 150 training examples: give a validation size (--val-size) of 1..149 examples or a share in (0, 1)
+    """  # noqa: E501
+    if val_size is None:
+        val_size = min(5000, max(1, n // 10))
+    if (
+        isinstance(val_size, bool)
+        or not isinstance(val_size, (int, float))
+        or not math.isfinite(val_size)
+    ):
+        raise GenesisError(
+            f"validation size must be a number of examples or a share, got {val_size!r}"
+        )
+    n_val = int(round(val_size * n)) if isinstance(val_size, float) else int(val_size)
+    if not 0 < n_val < n:
+        raise GenesisError(
+            f"a validation split of {val_size!r}"
+            + (" examples" if isinstance(val_size, int) else "")
+            + f" does not fit {n} training examples: give a validation size (--val-size) of "
+            f"1..{n - 1} examples or a share in (0, 1)"
+        )
+    if isinstance(holdout, bool) or not isinstance(holdout, int) or not 0 <= holdout < n_val:
+        raise GenesisError(
+            f"holdout must be 0..{n_val - 1} examples of the validation split, got {holdout!r}"
+        )
+    return n_val
+
+
+def check_fits(
+    data: Dataset,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    *,
+    val_size: int | float | None = None,
+    holdout: int = 0,
+    allow_class_mismatch: bool = False,
+) -> None:
+    """Refuse, before any run folder exists, a dataset that does not fit the networks that
+    will train on it: another example shape, another number of classes (more classes than
+    outputs always; fewer unless ``allow_class_mismatch``), or a validation split (and its
+    holdout) that its training set cannot hold.
+
+    Examples
+    --------
+    >>> from genesis.data import synthetic_dataset
+    >>> check_fits(synthetic_dataset(n_train=64), (1, 28, 28), 10, val_size=16)
+    >>> check_fits(synthetic_dataset(n_train=64, num_classes=3), (1, 28, 28), 10)
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: dataset 'synthetic' has 3 classes, the networks 10 outputs; give networks of 3 outputs (evolve: --classes 3), or train with the extra outputs: --allow-class-mismatch
+    """  # noqa: E501
+    if tuple(data.shape) != tuple(input_shape):
+        raise GenesisError(
+            f"dataset {data.name!r} has examples of shape {data.shape}; each network "
+            f"expects {tuple(input_shape)}"
+        )
+    if data.num_classes > num_classes or (
+        data.num_classes != num_classes and not allow_class_mismatch
+    ):
+        more = data.num_classes > num_classes
+        raise GenesisError(
+            f"dataset {data.name!r} has {data.num_classes} classes, the networks "
+            f"{num_classes} outputs; give networks of {data.num_classes} outputs (evolve: "
+            f"--classes {data.num_classes})"
+            + ("" if more else ", or train with the extra outputs: --allow-class-mismatch")
+        )
+    validation_size(len(data.train_y), val_size, holdout)
+
+
 def make_splits(
     data: Dataset,
     val_size: int | float | None = None,
@@ -94,23 +173,7 @@ def make_splits(
     5
     """
     n = len(data.train_y)
-    if val_size is None:
-        val_size = min(5000, max(1, n // 10))
-    if (
-        isinstance(val_size, bool)
-        or not isinstance(val_size, (int, float))
-        or not math.isfinite(val_size)
-    ):
-        raise GenesisError(
-            f"validation size must be a number of examples or a share, got {val_size!r}"
-        )
-    n_val = int(round(val_size * n)) if isinstance(val_size, float) else int(val_size)
-    if not 0 < n_val < n:
-        raise GenesisError(f"validation split must hold 1..{n - 1} examples, got {val_size!r}")
-    if isinstance(holdout, bool) or not isinstance(holdout, int) or not 0 <= holdout < n_val:
-        raise GenesisError(
-            f"holdout must be 0..{n_val - 1} examples of the validation split, got {holdout!r}"
-        )
+    n_val = validation_size(n, val_size, holdout)
     perm = torch.from_numpy(np.random.default_rng(split_seed).permutation(n))
     val, train = perm[: n_val - holdout], perm[n_val:]
     held = perm[n_val - holdout : n_val]

@@ -53,9 +53,7 @@ def load_dataset(spec: str = "fashion-mnist", resolution: int | None = None) -> 
 
 def _load(spec: str, resolution: int | None) -> Dataset:
     if not spec:
-        raise GenesisError(
-            "dataset spec is empty; give fashion-mnist, mnist, synthetic, canary or a folder"
-        )
+        raise GenesisError("dataset spec is empty; give fashion-mnist, mnist or a folder")
     if spec == "canary":
         return canary_dataset()
     if spec == "synthetic" or spec.startswith("synthetic:"):
@@ -81,8 +79,8 @@ def _load(spec: str, resolution: int | None) -> Dataset:
     folder = Path(spec)
     if not folder.is_dir():
         raise GenesisError(
-            f"unknown dataset {spec!r}: give fashion-mnist, mnist, synthetic[:CxHxW], canary, "
-            "or a folder of IDX files, CIFAR-10 python batches or class subfolders of images"
+            f"unknown dataset {spec!r}: give fashion-mnist, mnist, or a folder of IDX files, "
+            "CIFAR-10 python batches or class subfolders of images"
         )
     if (folder / "data_batch_1").exists():
         return _cifar_folder(folder)

@@ -152,7 +152,7 @@ def test_human_readable_summary(arch_file, tmp_path, capsys):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("ok: val accuracy 0.") or lines[0].startswith("ok: val accuracy 1.")
-    assert "(synthetic)" in lines[0] and "1 epochs" in lines[0] and "seed 0" in lines[0]
+    assert "(synthetic)" in lines[0] and "1 epoch in" in lines[0] and "seed 0" in lines[0]
     assert lines[-1] == f"saved {tmp_path / 'o'}/architecture.json, result.json, weights.pt"
 
 
@@ -209,7 +209,7 @@ def test_shape_mismatch(arch_file, capsys):
     [
         (["--epochs", "0"], "budget epochs must be a positive number"),
         (["--time-limit", "-1"], "budget time_limit must be a positive number"),
-        (["--val-size", "0"], "validation split must hold"),
+        (["--val-size", "0"], "give a validation size (--val-size) of 1.."),
         (["--subset", "0"], "subset must be a positive number"),
         (["--dataset", "synthetic:1x28"], "CxHxW"),
     ],

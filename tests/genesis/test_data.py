@@ -474,7 +474,7 @@ def test_subset_keeps_val_unchanged():
 
 @pytest.mark.parametrize("val_size", [0, -5, 200, 500, 0.0, 1.0, 1.5, -0.1])
 def test_bad_val_size(val_size):
-    with pytest.raises(GenesisError, match=r"validation split must hold 1\.\.199 examples"):
+    with pytest.raises(GenesisError, match=r"does not fit 200 training examples: .* of 1\.\.199"):
         make_splits(unique_dataset(n=200), val_size=val_size)
 
 

@@ -23,6 +23,7 @@ import pytest
 from genesis.cli import main
 
 EXPECTED = Path(__file__).with_name("characterization.json")
+EXPECTED_ASHA = Path(__file__).with_name("characterization_asha.json")
 
 #: Strategy -> its extra flags (constrained with a hard MAC cap, as the issue pinned it).
 CASES = {
@@ -48,14 +49,21 @@ PINNED = [
 ]
 
 
-def observe(strategy: str, out: Path) -> dict:
+#: Strategies pinned again with successive halving (rungs 1 and 3, eta 3) under a compute
+#: budget, as the main job searches: the rung bookkeeping, promotions and their records.
+ASHA = ["--rungs", "1,3", "--eta", "3", "--budget", "40", "--max-macs", "none", "--max-params"]
+ASHA += ["none", "--search-seconds", "none"]
+CASES_ASHA = {"nsga2": [], "random": [], "regularized": []}
+
+
+def observe(strategy: str, out: Path, asha: bool = False) -> dict:
     """Run one strategy's search into ``out``; what it evaluated and the front it found."""
     argv = [
         "evolve",
         "--strategy",
         strategy,
-        *PINNED,
-        *CASES[strategy],
+        *(ASHA if asha else PINNED),
+        *(CASES_ASHA if asha else CASES)[strategy],
         "--population",
         "8",
         "--generations",
@@ -76,14 +84,16 @@ def observe(strategy: str, out: Path) -> dict:
         json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines() if line
     ]
     trained = Counter(
-        (e["result"]["macs"], e["result"]["params"]) for e in entries if e["kind"] == "train"
+        (e["result"]["macs"], e["result"]["params"], *([e.get("rung", 0)] if asha else []))
+        for e in entries
+        if e["kind"] == "train"
     )
     front = [
-        [p["accuracy"], p["macs"], p["params"]]
+        [p["accuracy"], p["macs"], p["params"], *([p.get("rung")] if asha else [])]
         for p in json.loads((out / "pareto.json").read_text())
     ]
     return {
-        "trained": sorted([m, p, n] for (m, p), n in trained.items()),
+        "trained": sorted([*key, n] for key, n in trained.items()),
         "kinds": dict(sorted(Counter(e["kind"] for e in entries).items())),
         "front": front,
     }
@@ -97,10 +107,24 @@ def test_search_is_unchanged(strategy, tmp_path):
     assert got == expected
 
 
+@pytest.mark.parametrize("strategy", sorted(CASES_ASHA))
+def test_search_with_successive_halving_is_unchanged(strategy, tmp_path):
+    expected = json.loads(EXPECTED_ASHA.read_text())[strategy]
+    got = observe(strategy, tmp_path / strategy, asha=True)
+    assert any(rung == 1 for *_, rung, _ in got["trained"])  # some were promoted
+    assert got == expected
+
+
 if __name__ == "__main__":  # regenerate (an intended change of behaviour only)
     import tempfile
 
+    which = sys.argv[1:] or ["one-rung", "asha"]
     with tempfile.TemporaryDirectory() as tmp:
-        data = {s: observe(s, Path(tmp) / s) for s in sorted(CASES)}
-    EXPECTED.write_text(json.dumps(data, indent=1) + "\n")
-    print(f"wrote {EXPECTED}", file=sys.stderr)
+        if "one-rung" in which:
+            data = {s: observe(s, Path(tmp) / s) for s in sorted(CASES)}
+            EXPECTED.write_text(json.dumps(data, indent=1) + "\n")
+            print(f"wrote {EXPECTED}", file=sys.stderr)
+        if "asha" in which:
+            data = {s: observe(s, Path(tmp) / f"{s}-asha", asha=True) for s in sorted(CASES_ASHA)}
+            EXPECTED_ASHA.write_text(json.dumps(data, indent=1) + "\n")
+            print(f"wrote {EXPECTED_ASHA}", file=sys.stderr)

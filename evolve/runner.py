@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from evolve.config import EvolveConfig
-    from evolve.search import SearchOutcome
+    from evolve.state import SearchOutcome
     from genesis.runfolder import RunFolder
 
 __all__ = ["recorded", "run_search"]

@@ -481,7 +481,7 @@ def run_study(
     """
     from evolve.evaluate import make_task
     from evolve.executors import failure_record
-    from evolve.search import format_clock
+    from evolve.records import format_clock
 
     jobs = study_jobs(cfg) if jobs is None else jobs
     folder.repair_log()

@@ -12,11 +12,14 @@ Layout of ``DIR``::
                             versions, timing
     evaluations.jsonl       append-only: one JSON line per evaluation (trained, cached,
                             duplicate or skipped)
+    archive.jsonl           append-only: the search's archive (a line when a candidate joins,
+                            one when a promotion moves its record up), for --resume
     logbook.csv             one row per generation
     architectures/H.json    every evaluated architecture, by canonical hash
     pareto.json             the current Pareto front (accuracy x the search's objective
                             costs, MACs by default) with its records
-    checkpoint.pkl          search state after the last finished generation (atomic)
+    checkpoint.pkl          search state after the last finished job (atomic; the lines of
+                            archive.jsonl it covers)
     checkpoint.prev.pkl     the one before (the last good state if the newest is damaged)
     evaluations.csv         the log as one table (a row per entry, the record's numbers as
                             columns): ready for pandas, rewritten when a run stops
@@ -304,6 +307,7 @@ RUN_FILES = (
     "config.toml",
     "run.json",
     "evaluations.jsonl",
+    "archive.jsonl",
     "logbook.csv",
     "pareto.json",
     "evaluations.csv",

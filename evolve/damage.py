@@ -15,14 +15,25 @@ Results go into the folder's ``damage/`` subfolder, never elsewhere:
   flushed as each finishes, so a killed run resumes without scoring a finished network again.
 
 The folder may come from someone else: keys and hashes must have the study's form (no path
-can be smuggled in), files are read bounded and only as regular files, and ``damage/`` and its
-files must not be links.
+can be smuggled in), every architecture file must hash to the hash its log entry names
+(:func:`genesis.architecture_hash`; otherwise the folder pairs weights with another network and
+is refused, naming the key, before anything is scored), files are read bounded and only as
+regular files, ``architectures/``, ``weights/``, ``damage/`` and their files must not be links,
+and the rows of an earlier call (``damage.jsonl``) are read back as plain values of the damage
+table's columns only.
+
+What it trusts: the study's ``config.toml``, validated as a fresh study's config is
+(:meth:`evolve.study.StudyRunConfig.from_dict`: types, ranges and caps; its ``[execution]``
+table is not used): it names the dataset the networks are scored on (a built-in name, or a path
+on this machine, as ``--dataset`` would), read with the dataset loader's own bounds, and the
+split, subset and validation size that loader cuts. A line on stderr says which dataset it is.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Callable
@@ -93,8 +104,30 @@ def _settings_file(out: Path, settings: dict[str, Any]) -> None:
         )
 
 
+#: Most characters of a name (setting label, family) in a damage row.
+_NAME_LIMIT = 80
+
+
+def _plain(value: Any) -> Any:
+    """A cell of a damage row read back: a finite number, a name (cut to :data:`_NAME_LIMIT`
+    characters), a bool or None; anything else (a table, a list, NaN) is None."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value[:_NAME_LIMIT]
+    return None
+
+
 def _done(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """Key -> rows of every network already in ``damage.jsonl`` (a damaged line is an error)."""
+    """Key -> rows of every network already in ``damage.jsonl`` (a damaged line is an error),
+    each row cut to the damage table's columns, each cell a plain value (:func:`_plain`)."""
+    from genesis.damage import DAMAGE_COLUMNS
+
+    columns = (*STUDY_COLUMNS, *DAMAGE_COLUMNS, "split")
     values, _ = read_jsonl(path, strict=True)
     done = {}
     for v in values:
@@ -104,26 +137,56 @@ def _done(path: Path) -> dict[str, list[dict[str, Any]]]:
             and KEY_PATTERN.fullmatch(v["key"])
             and isinstance(v.get("rows"), list)
         ):
-            done[v["key"]] = [r for r in v["rows"] if isinstance(r, dict)]
+            done[v["key"]] = [
+                {c: _plain(r.get(c)) for c in columns} for r in v["rows"] if isinstance(r, dict)
+            ]
     return done
 
 
-def _load(folder: RunFolder, entry: dict[str, Any], device: Any):
-    """The entry's architecture and trained model (on ``device``), or None with the reason."""
-    import torch
+def _seed(value: Any) -> int | None:
+    """A seed from the log: an integer, else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    from genesis.compiler import compile_architecture
+
+def _architecture(folder: RunFolder, entry: dict[str, Any]):
+    """The entry's architecture, or None with the reason it is skipped.
+
+    Raises
+    ------
+    GenesisError
+        When the file is another network than the one the log names (its own hash differs):
+        the folder pairs weights with a network they were not trained as.
+    """
+    from genesis import architecture_hash
     from genesis.genome import Architecture
 
     key, h = entry.get("key"), entry.get("hash")
     if not (isinstance(key, str) and KEY_PATTERN.fullmatch(key)) or not is_hash(h):
         return None, "not a study entry (bad key or hash)"
+    if os.path.islink(folder.path / "architectures"):
+        return None, "architectures/ is a link; refused"
     try:
         arch = Architecture.from_json(read_bytes_bounded(folder.arch_path(h), MAX_JSON_BYTES))
     except FileNotFoundError:
         return None, f"architectures/{h}.json is missing"
     except (GenesisError, ValueError) as exc:
         return None, f"architectures/{h}.json: {exc}"
+    own = architecture_hash(arch)
+    if h != own:
+        raise GenesisError(
+            f"study entry {key}: architectures/{h}.json is another network (it hashes to {own}, "
+            f"the log names {h}); refused: nothing of this folder was scored"
+        )
+    return arch, None
+
+
+def _load(folder: RunFolder, entry: dict[str, Any], arch: Any, device: Any):
+    """The entry's trained model (on ``device``) with ``arch``, or None with the reason."""
+    import torch
+
+    from genesis.compiler import compile_architecture
+
+    key = entry["key"]
     path = folder.path / "weights" / f"{key}.pt"
     if os.path.islink(folder.path / "weights"):
         return None, "weights/ is a link; refused"
@@ -142,7 +205,7 @@ def _load(folder: RunFolder, entry: dict[str, Any], device: Any):
     except Exception as exc:  # refused unpickling, a corrupt archive, a state that does not fit
         first = " ".join(str(exc).split())[:200]
         return None, f"weights/{key}.pt: {type(exc).__name__}: {first}"
-    return (arch, model.to(device)), None
+    return model.to(device), None
 
 
 def study_damage(
@@ -189,7 +252,9 @@ def study_damage(
 
     folder = RunFolder(path)
     config = folder.check()
-    cfg = load_config(config, kind=StudyRunConfig)
+    # validated as a fresh study's config (types, ranges, caps); [execution] is not used here,
+    # so a study run with many workers elsewhere is checked with one
+    cfg = load_config(config, {"execution": {"workers": 1}}, kind=StudyRunConfig)
     final = cfg.study.final
     split = "test" if final else "val"
     if examples is not None and examples < 1:
@@ -205,6 +270,14 @@ def study_damage(
     ]
     if not trained:
         raise GenesisError(f"{str(folder.path)!r} holds no finished training to damage")
+    # every architecture against the hash its entry names, before any data is read
+    archs, skipped = {}, {}
+    for e in trained:
+        arch, why = _architecture(folder, e)
+        if arch is None:
+            skipped[id(e)] = why
+        else:
+            archs[id(e)] = arch
     dev = resolve_device(device)
     with folder.locked():
         out = _subfolder(folder.path)
@@ -217,12 +290,17 @@ def study_damage(
         score = None
         scored = len(done)
         for e in todo:
-            loaded, why = _load(folder, e, dev)
+            if id(e) in skipped:
+                log(f"{e.get('key')}: skipped, {skipped[id(e)]}")
+                continue
+            arch = archs[id(e)]
+            loaded, why = _load(folder, e, arch, dev)
             if loaded is None:
                 log(f"{e.get('key')}: skipped, {why}")
                 continue
             if score is None:  # the data once, for every network (one training recipe)
                 p = cfg.proxy
+                log(f"scoring on the {split} split of dataset {p.dataset!r} (the study's config)")
                 splits = make_splits(
                     load_dataset(p.dataset, p.resolution),
                     val_size=p.val_size,
@@ -231,7 +309,7 @@ def study_damage(
                     holdout=p.holdout,
                 )
                 score = scorer(splits, final=final, device=dev, examples=examples)
-            arch, model = loaded
+            model = loaded
             key = e["key"]
 
             def progress(done: int, total: int, key: str = key) -> None:
@@ -242,11 +320,11 @@ def study_damage(
             recorded = e["result"].get("accuracy")
             head = {
                 "key": e["key"],
-                "setting": str(e.get("label", ""))[:80],
-                "family": str(e.get("family", ""))[:80],
-                "graph_seed": e.get("graph_seed"),
-                "train_seed": e.get("train_seed"),
-                "recorded_accuracy": recorded,
+                "setting": str(e.get("label", ""))[:_NAME_LIMIT],
+                "family": str(e.get("family", ""))[:_NAME_LIMIT],
+                "graph_seed": _seed(e.get("graph_seed")),
+                "train_seed": _seed(e.get("train_seed")),
+                "recorded_accuracy": _plain(recorded),
             }
             rows = [{**head, **r, "split": split} for r in rows]
             _append(out / "damage.jsonl", {"key": e["key"], "rows": rows})

@@ -33,6 +33,12 @@ Layout of ``DIR``::
     report.html             written by ``genesis report``
     run.lock                the writer lock: one evolve/tune at a time (holds its PID)
 
+A study's folder (``genesis study``) holds the same config, state, log and architectures, and
+what :data:`STUDY_FILES`, :data:`STUDY_FIGURES` and :data:`STUDY_DIRS` name: ``study.csv``,
+``summary.csv``, ``summary.txt``, ``ops.csv``, ``ops_correlation.csv``, ``study_*.png``,
+``drawings/``, ``weights/`` and ``damage/``. No other command's output replaces a file of
+either (:func:`refuse_run_file`). Every table is written by :func:`genesis.tables.csv_bytes`.
+
 ``checkpoint.pkl`` is the run's own pickle, read only by ``--resume`` of this run: never resume
 a run folder you got from someone else. Everything meant to be shared (architectures, records,
 front, weights as ``state_dict``) is JSON or tensors.
@@ -43,7 +49,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
-import io
+import fnmatch
 import json
 import os
 import pickle
@@ -55,6 +61,7 @@ from typing import Any, TypeVar
 
 from genesis.files import Refused, append_bytes, atomic_write, read_regular
 from genesis.genome import Architecture, save_architecture
+from genesis.tables import csv_bytes
 from graphs import GenesisError
 
 __all__ = [
@@ -67,7 +74,11 @@ __all__ = [
     "MAX_WEIGHTS_BYTES",
     "OBJECTIVES",
     "OBJECTIVE_LABELS",
+    "RUN_DIRS",
     "RUN_FILES",
+    "STUDY_DIRS",
+    "STUDY_FIGURES",
+    "STUDY_FILES",
     "STATUSES",
     "RunFolder",
     "atomic_write",
@@ -321,6 +332,13 @@ RUN_FILES = (
 )
 RUN_DIRS = ("architectures", "final", "rungs", "tensorboard")
 
+#: What a study (``genesis study``) adds to its run folder, relative to it: its tables and
+#: summary, its figures (``study_*.png``), and the folders of its drawings, its networks'
+#: weights and its graph damage. Outputs of other commands must not replace these either.
+STUDY_FILES = ("study.csv", "summary.csv", "summary.txt", "ops.csv", "ops_correlation.csv")
+STUDY_FIGURES = "study_*.png"
+STUDY_DIRS = ("drawings", "weights", "damage")
+
 
 def _append(path: Path, data: bytes, sync: bool = True) -> None:
     """:func:`genesis.files.append_bytes`, with a link or an unwritable file as one line."""
@@ -332,14 +350,34 @@ def _append(path: Path, data: bytes, sync: bool = True) -> None:
 
 def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
     """Raise :class:`GenesisError` when ``path`` names a file a run folder keeps (its log,
-    config, checkpoints, architectures, final weights...): a command's output never replaces
-    part of a run. Other files inside a run folder (``report.html``, a plot) are fine."""
+    config, checkpoints, architectures, final weights...) or a study's (its tables, figures,
+    drawings, weights, graph damage): a command's output never replaces part of a run. Other
+    files inside a run folder (``report.html``, a plot of one's own) are fine.
+
+    The path is resolved first (``..`` and links), and checked against the run folder that
+    holds it, or the one above (a file in one of the run's subfolders).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (run / "config.toml").write_text("[study]\\n")
+    >>> refuse_run_file(run / "notes.html")
+    >>> refuse_run_file(run / "damage" / "damage.csv")
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: output '...damage.csv' is a file of the run folder '...'; ...
+    """
     target = Path(path).resolve()
     for folder in (target.parent, target.parent.parent):
         if not any((folder / marker).exists() for marker in ("config.toml", "run.json")):
             continue
         rel = target.relative_to(folder)
-        if rel.parts[0] in RUN_DIRS or str(rel) in RUN_FILES:
+        if (
+            rel.parts[0] in RUN_DIRS + STUDY_DIRS
+            or str(rel) in RUN_FILES + STUDY_FILES
+            or fnmatch.fnmatchcase(str(rel), STUDY_FIGURES)
+        ):
             raise GenesisError(
                 f"{what} {str(path)!r} is a file of the run folder {str(folder)!r}; choose a "
                 "path outside what the run keeps"
@@ -376,12 +414,7 @@ def _table(entries: list[dict[str, Any]], top: bool = True) -> bytes:
                 row[k] = cell
         columns.update(dict.fromkeys(row))
         rows.append(row)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
-    return buf.getvalue().encode()
+    return csv_bytes(rows, list(columns))
 
 
 def _checked(state: Any) -> Any:
@@ -471,10 +504,12 @@ class RunFolder:
             save_architecture(arch, self.path / name)
         atomic_write(self.config_path, text.encode())
         self.write_state("running", started=time.time())
-        atomic_write(self.logbook_path, (",".join(LOGBOOK_FIELDS) + "\r\n").encode())
+        atomic_write(self.logbook_path, csv_bytes([], LOGBOOK_FIELDS))
 
     def check_new(self) -> None:
-        """Refuse to start a run where files exist already (the folder's lock file aside)."""
+        """Refuse to start a run where files exist already (the folder's lock file aside), or
+        in a folder another run keeps (:func:`refuse_run_file`: e.g. a study's ``damage/``)."""
+        refuse_run_file(self.path, what="run folder")
         if self.path.exists() and (
             not self.path.is_dir() or any(p.name != LOCK for p in self.path.iterdir())
         ):
@@ -590,7 +625,7 @@ class RunFolder:
     def remove_stale_temps(self) -> None:
         """Drop the hidden ``.NAME.*.tmp`` files that a writer killed in the middle of an
         atomic write left behind (call with the writer lock held: no write is in flight)."""
-        for folder in (self.path, *(self.path / d for d in RUN_DIRS)):
+        for folder in (self.path, *(self.path / d for d in RUN_DIRS + STUDY_DIRS)):
             if folder.is_dir() and not folder.is_symlink():
                 for stale in folder.glob(".*.tmp"):
                     if stale.is_file() and not stale.is_symlink():
@@ -645,19 +680,24 @@ class RunFolder:
 
     # -- summaries -------------------------------------------------------------------------------
     def append_logbook(self, row: dict[str, Any]) -> None:
-        buf = io.StringIO()
-        csv.writer(buf).writerow([row.get(k, "") for k in LOGBOOK_FIELDS])
-        _append(self.logbook_path, buf.getvalue().encode("utf-8"), sync=False)
+        """Append one generation's row (:data:`LOGBOOK_FIELDS`) to ``logbook.csv`` (never
+        through a link)."""
+        _append(self.logbook_path, csv_bytes([row], LOGBOOK_FIELDS, header=False), sync=False)
 
     def trim_logbook(self, generations: int) -> None:
-        """Keep the header and rows of the first ``generations`` generations (for a resume)."""
+        """Keep the header and rows of the first ``generations`` generations (for a resume).
+
+        Lines are kept as they were written (not parsed and written again): a row's cells are
+        numbers, and the header is whatever the run wrote first."""
         if not self.logbook_path.exists():
             return
-        rows = list(csv.reader(self.logbook_path.read_text(encoding="utf-8").splitlines()))
-        keep = [rows[0]] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) < generations]
-        buf = io.StringIO()
-        csv.writer(buf).writerows(keep)
-        atomic_write(self.logbook_path, buf.getvalue().encode())
+        lines = self.logbook_path.read_text(encoding="utf-8").splitlines()
+        keep = lines[:1] + [
+            line
+            for line, r in zip(lines[1:], csv.reader(lines[1:]), strict=True)
+            if r and r[0].isdigit() and int(r[0]) < generations
+        ]
+        atomic_write(self.logbook_path, "".join(line + "\r\n" for line in keep).encode())
 
     def write_tables(self) -> None:
         """``evaluations.csv`` and ``pareto.csv``: the log and the front as tables for pandas

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from genesis.files import atomic_write
+from genesis.tables import csv_bytes
+from visualize.plots import literal_text, plain_label
 from visualize.runs import number
-from visualize.study import csv_bytes, family_color, plain_target
+from visualize.study import family_color, plain_target
 
 __all__ = ["DAMAGE_FILES", "damage_plots", "damage_summary", "write_damage_outputs"]
 
@@ -66,6 +68,7 @@ def damage_summary(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+@literal_text()
 def damage_plots(rows: list[dict[str, Any]], folder: str | os.PathLike) -> dict[str, Path]:
     """The two figures of :data:`DAMAGE_FILES` (a figure without data is left out)."""
     import matplotlib
@@ -87,7 +90,7 @@ def damage_plots(rows: list[dict[str, Any]], folder: str | os.PathLike) -> dict[
     other: dict[str, str] = {}
     for kind, column, label, name in _FIGURES:
         pts = [
-            (number(r.get(column)), number(r.get("drop")), str(r.get("family") or ""))
+            (number(r.get(column)), number(r.get("drop")), plain_label(r.get("family")))
             for r in rows
             if r.get("kind") == kind
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import unicodedata
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -29,6 +30,10 @@ from graphs import graph_stats  # noqa: E402
 from visualize.runs import RunData, number  # noqa: E402
 
 __all__ = [
+    "LABEL_LIMIT",
+    "LITERAL_TEXT",
+    "literal_text",
+    "plain_label",
     "pareto_plot",
     "progress_plot",
     "stats_plot",
@@ -36,6 +41,43 @@ __all__ = [
     "front_points",
     "save_figure",
 ]
+
+
+#: Matplotlib settings under which every string is drawn as it is: a ``$`` never starts
+#: mathtext (``$\\frac{$`` would raise when drawn) and TeX never runs. Figures that draw names
+#: read from a run folder (a study's setting labels, family and op names) are made under them.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+#: Most characters of a name drawn in a figure (a longer one is cut, ending in ``...``).
+LABEL_LIMIT = 80
+
+
+def literal_text():
+    """A context (or a function decorator) under which figures draw text as it is
+    (:data:`LITERAL_TEXT`); the figure must be made and saved inside it, since tick labels
+    are made when it is drawn."""
+    return matplotlib.rc_context(LITERAL_TEXT)
+
+
+def plain_label(value: Any, limit: int = LABEL_LIMIT) -> str:
+    """``value`` as a name matplotlib can draw: a string (anything else is ``""``), cut to
+    ``limit`` characters, a line break or tab made a space, and what no font draws (another
+    control character, a lone surrogate from a JSON ``\\ud800``) made ``?``.
+
+    Examples
+    --------
+    >>> plain_label("WS(k=4, p=0.75)"), plain_label("a\\ud800\\x00b\\nc"), plain_label(None)
+    ('WS(k=4, p=0.75)', 'a??b c', '')
+    >>> plain_label("x" * 100, limit=5)
+    'xxxxx...'
+    """
+    if not isinstance(value, str):
+        return ""
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return "".join(
+        " " if c in "\n\r\t" else "?" if unicodedata.category(c) in ("Cc", "Cs") else c
+        for c in text
+    )
 
 
 def front_points(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

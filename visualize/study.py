@@ -22,8 +22,6 @@ Accuracies are in points (percent) in the words, fractions in the CSV files.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import statistics
@@ -33,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from genesis.files import atomic_write
+from genesis.tables import csv_bytes
+from visualize.plots import literal_text, plain_label
 from visualize.runs import RunData, number, read_run
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "study_rows",
     "summarize_settings",
     "FAMILY_COLORS",
-    "csv_bytes",
     "family_color",
     "plain_target",
     "study_plots",
@@ -393,16 +392,6 @@ def ops_lines(analysis: OpsAnalysis) -> list[str]:
     return lines
 
 
-def csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    """``rows`` as CSV text with a header of ``columns`` (None written as an empty cell)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
-    return buf.getvalue().encode()
-
-
 def plain_target(folder: Path, name: str) -> Path:
     """``folder/name``, refused when it is a link or not a regular file (a hostile folder)."""
     path = folder / name
@@ -480,7 +469,8 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
         for s in summaries
     ]
     atomic_write(plain_target(run.path, "summary.csv"), csv_bytes(summary_rows, summary_columns))
-    atomic_write(plain_target(run.path, "summary.txt"), ("\n".join(lines) + "\n").encode())
+    text = ("\n".join(lines) + "\n").encode("utf-8", errors="backslashreplace")
+    atomic_write(plain_target(run.path, "summary.txt"), text)
     figures = {}
     if plots:
         for name in STUDY_FILES[3:]:
@@ -520,6 +510,7 @@ def _write_ops_tables(folder: Path, ops: OpsAnalysis) -> None:
     )
 
 
+@literal_text()
 def ops_plot(ops: OpsAnalysis, split: str, path: str | os.PathLike) -> dict[str, Path]:
     """Each op's mean accuracy per setting (± std), one line per op (RandWire's Figure 6 as
     one panel), with the lowest Pearson r between two ops in the title."""
@@ -552,10 +543,10 @@ def ops_plot(ops: OpsAnalysis, split: str, path: str | os.PathLike) -> dict[str,
             marker="o",
             ms=4,
             capsize=2,
-            label=op,
+            label=plain_label(op),
             color=colors.get(op),
         )
-    ax.set_xticks(xs, ops.settings, rotation=60, ha="right", fontsize=7)
+    ax.set_xticks(xs, [plain_label(x) for x in ops.settings], rotation=60, ha="right", fontsize=7)
     ax.set_ylabel(f"{split} accuracy (%), mean ± std")
     rs = [p["pearson"] for p in ops.pairs if p["pearson"] is not None]
     if rs:
@@ -614,6 +605,7 @@ def _split_name(rows: list[dict[str, Any]]) -> str:
     return {"val": "validation", "test": "test"}.get(splits.pop(), "?") if len(splits) == 1 else "?"
 
 
+@literal_text()
 def study_plots(
     rows: list[dict[str, Any]], summaries: list[SettingSummary], folder: str | os.PathLike
 ) -> dict[str, Path]:
@@ -658,7 +650,7 @@ def study_plots(
             capsize=3,
             width=0.8,
         )
-    ax.set_xticks(xs, [s.label for s in order], rotation=60, ha="right", fontsize=7)
+    ax.set_xticks(xs, [plain_label(s.label) for s in order], rotation=60, ha="right", fontsize=7)
     lows = [100 * (s.mean - (s.std or 0)) for s in order]
     highs = [100 * (s.mean + (s.std or 0)) for s in order]
     pad = max(0.5, 0.15 * (max(highs) - min(lows)))
@@ -677,7 +669,7 @@ def study_plots(
                 *zip(*pts, strict=True),
                 s=16,
                 alpha=0.75,
-                label=fam,
+                label=plain_label(fam),
                 color=family_color(fam, other),
             )
     ax.set_xlabel("MACs per example")

@@ -296,7 +296,7 @@ def _damage_one(args: argparse.Namespace, nodes: bool, edges: bool):
     out = Path(args.out or _fresh_run_dir("damage"))
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise GenesisError(f"output folder {str(out)!r} exists and is not empty; nothing written")
-    refuse_run_file(out / "damage.csv")
+    refuse_run_file(out, what="--out")  # e.g. a study's own damage/ folder
     model = load_weights(compile_architecture(arch), args.weights)
     splits = make_splits(
         load_dataset(args.dataset, args.resolution),
@@ -423,15 +423,19 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
             )
         )
         ex = cfg.execution
+        # the trainings, then the outputs: each file written whole (a temporary file renamed
+        # over it), all of them from the log alone, so a study stopped at any point is
+        # "interrupted" and its --resume trains what the log lacks and writes them all again;
+        # it is "finished" only once every output is written
         with recorded(folder):
             executor = make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu)
             with executor:
                 entries = run_study(
                     cfg, folder, executor, log=_progress, weights=not args.no_weights, jobs=jobs
                 )
+            tables = write_study_outputs(folder.path)
         trained = sum(1 for e in entries if e["kind"] == "train")
         folder.write_state("finished", trained=trained, networks=len(jobs))
-        tables = write_study_outputs(folder.path)
     print("\n".join(tables["lines"]))
     print(
         f"wrote {folder.path / 'study.csv'}, summary.csv"

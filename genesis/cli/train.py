@@ -79,6 +79,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else None
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise GenesisError(f"output folder {str(out)!r} exists and is not empty; nothing written")
+    if out is not None:
+        from genesis.runfolder import refuse_run_file
+
+        refuse_run_file(out, what="--out")  # e.g. a study's weights/ folder
     budget = Budget(epochs=args.epochs, seconds=args.budget_seconds, time_limit=args.time_limit)
     device = resolve_device(args.device)
     data = load_dataset(args.dataset, args.resolution)

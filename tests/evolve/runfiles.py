@@ -95,8 +95,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def kill_when(proc: subprocess.Popen, ready, what: str, timeout: float = 120.0) -> None:
-    """SIGKILL the process group of ``proc`` (the CLI and its workers) once ``ready()``."""
+def kill_when(
+    proc: subprocess.Popen, ready, what: str, timeout: float = 120.0, sig: int = signal.SIGKILL
+) -> None:
+    """Send ``sig`` (SIGKILL) to the process group of ``proc`` (the CLI and its workers) once
+    ``ready()``, and wait for it to end."""
     deadline = time.monotonic() + timeout
     try:
         while not ready():
@@ -107,5 +110,5 @@ def kill_when(proc: subprocess.Popen, ready, what: str, timeout: float = 120.0) 
             time.sleep(0.01)
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, sig)
         proc.wait(timeout=30)

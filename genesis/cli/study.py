@@ -92,7 +92,7 @@ def add_study(sub: argparse._SubParsersAction) -> None:
         description="Train every setting (a graph family with its parameters) on several graph "
         "instances, each network's widths matched to --match-macs, all with the same recipe. "
         "Writes study.csv (one row per network, with its graph statistics), summary.csv and "
-        "summary.txt (mean, std, 95%% interval and Welch's t-test against the best setting) into "
+        "summary.txt (mean, std, 95% interval and Welch's t-test against the best setting) into "
         "the run folder. The test split is read only with --final.",
     )
     _add_training_flags(gen, ops=False)

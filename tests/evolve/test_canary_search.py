@@ -36,6 +36,7 @@ val_size = 400
 
 FLAGS = [
     "--dataset", "canary",
+    "--classes", "4",  # the canary has 4 classes
     "--population", "2",
     "--generations", "1",
     "--subset", "640",

@@ -26,7 +26,8 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 
 STUDY = [
-    "study", "generators", "--dataset", "canary", "--epochs", "6", "--nodes", "5",
+    "study", "generators", "--dataset", "canary", "--allow-class-mismatch",
+    "--epochs", "6", "--nodes", "5",
     "--setting", "ws:k=2,p=0.5", "--setting", "er:p=0.5", "--graph-seeds", "1",
     "--match-macs", "5e5", "--workers", "1",
 ]  # fmt: skip

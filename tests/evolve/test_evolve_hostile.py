@@ -48,6 +48,7 @@ def test_a_warm_started_payload_never_runs_in_the_final_step(tmp_path, monkeypat
     (tmp_path / "tiny.toml").write_text("[proxy]\nval_size = 200\n")
     argv = [
         *("evolve", "--config", tmp_path / "tiny.toml", "--dataset", "canary", "--subset", "320"),
+        "--allow-class-mismatch",  # the warm start has 10 outputs, the canary 4 classes
         *("--population", "2", "--budget-evals", "1", "--rungs", "1"),
         *("--final-top-k", "1", "--final-epochs", "1", "--final-batch", "none"),
         *("--workers", "1", "--device", "cpu", "--init", tmp_path / "hostile.json"),

@@ -106,6 +106,7 @@ def test_train_and_study_write_their_curves(tmp_path):
     arch = build_architecture("fashion-mnist", "er", {"p": 0.5}, seed=0, nodes=4, channels=4)
     save_architecture(arch, tmp_path / "a.json")
     argv = ["train", str(tmp_path / "a.json"), "--dataset", "canary", "--epochs", "3"]
+    argv += ["--allow-class-mismatch"]
     assert main([*argv, "--out", str(tmp_path / "t")]) == 0
     ea = _events(tmp_path / "t")
     record = json.loads((tmp_path / "t" / "result.json").read_text())
@@ -116,6 +117,7 @@ def test_train_and_study_write_their_curves(tmp_path):
     assert ea.Scalars("train/accuracy")[0].value == pytest.approx(record["accuracy"])
     (tmp_path / "s.toml").write_text("[proxy]\nval_size = 200\n")
     argv = ["study", "generators", "--config", str(tmp_path / "s.toml"), "--dataset", "canary"]
+    argv += ["--allow-class-mismatch"]
     argv += ["--epochs", "1", "--nodes", "4"]
     argv += ["--setting", "er:p=0.5", "--graph-seeds", "2", "--match-macs", "3e5"]
     assert main([*argv, "--workers", "1", "--out", str(tmp_path / "s")]) == 0

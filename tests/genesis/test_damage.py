@@ -160,6 +160,7 @@ def trained(tmp_path_factory):
     save_architecture(_arch(), arch_path)
     out = folder / "trained"
     argv = ["train", arch_path, "--dataset", "canary", "--epochs", "6", "--val-size", "200"]
+    argv += ["--allow-class-mismatch"]
     assert _call([*argv, "--out", out]) == 0
     return arch_path, out
 

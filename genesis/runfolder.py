@@ -398,8 +398,11 @@ def _cell(value: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def _table(entries: list[dict[str, Any]], top: bool = True) -> bytes:
-    """CSV of log entries (see :meth:`RunFolder.write_tables`)."""
+def _table(
+    entries: list[dict[str, Any]], top: bool = True, final: dict[str, Any] | None = None
+) -> bytes:
+    """CSV of log entries (see :meth:`RunFolder.write_tables`); ``final``: hash -> the test
+    accuracy the final step measured, a last column where there is one."""
     rows: list[dict[str, Any]] = []
     columns: dict[str, None] = {}
     for e in entries:
@@ -414,6 +417,12 @@ def _table(entries: list[dict[str, Any]], top: bool = True) -> bytes:
                 row[k] = cell
         columns.update(dict.fromkeys(row))
         rows.append(row)
+    if final:
+        h = "hash" if top else None
+        for row, e in zip(rows, entries, strict=True):
+            key = e.get(h) if h else (e.get("result") or {}).get("hash")
+            row["final_test_accuracy"] = final.get(key) if isinstance(key, str) else None
+        columns["final_test_accuracy"] = None
     return csv_bytes(rows, list(columns))
 
 
@@ -707,17 +716,26 @@ class RunFolder:
         ``seed``...), then every plain field of its ``result`` (status, split, accuracy, MACs,
         params, epochs, rung, seconds...), in first-seen order; a list of plain values
         (``parents``, a multi-fidelity record's ``curve``: its accuracy at each rung) joined by
-        ``;``. Nested tables (a training's history) are left out.
+        ``;``. Nested tables (a training's history) are left out. A last column,
+        ``final_test_accuracy``, holds the test accuracy the final step measured for the
+        network, where ``final.json`` has one (the search itself never sees it).
         """
         entries = read_jsonl(self.log_path, strict=False)[0]
-        atomic_write(
-            self.path / "evaluations.csv", _table([e for e in entries if isinstance(e, dict)])
-        )
+        finals = self.read_json(self.final_path.name, [], problems=[])
+        final = {
+            f["hash"]: f.get("test_accuracy")
+            for f in (finals if isinstance(finals, list) else [])
+            if isinstance(f, dict)
+            and is_hash(f.get("hash"))
+            and isinstance(f.get("test_accuracy"), (int, float))
+        }
+        rows = [e for e in entries if isinstance(e, dict)]
+        atomic_write(self.path / "evaluations.csv", _table(rows, final=final))
         front = self.read_json("pareto.json", [], problems=[])
         members = front.get("members", []) if isinstance(front, dict) else front
         atomic_write(
             self.path / "pareto.csv",
-            _table([{"result": m} for m in members if isinstance(m, dict)], top=False),
+            _table([{"result": m} for m in members if isinstance(m, dict)], False, final),
         )
 
     def write_json(self, name: str, data: Any) -> None:

@@ -436,6 +436,7 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
             tables = write_study_outputs(folder.path)
         trained = sum(1 for e in entries if e["kind"] == "train")
         folder.write_state("finished", trained=trained, networks=len(jobs))
+    _say_failures(folder, cfg, entries)
     print("\n".join(tables["lines"]))
     print(
         f"wrote {folder.path / 'study.csv'}, summary.csv"
@@ -443,6 +444,27 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
         + " and summary.txt"
     )
     return 0
+
+
+def _say_failures(folder, cfg, entries: list[dict[str, Any]]) -> None:
+    """Exit 1 with the most common cause when no network trained (:mod:`evolve.failures`);
+    a warning for each setting whose mean accuracy is within 2 points of chance."""
+    from statistics import mean
+
+    from evolve.failures import Failures, chance_warning
+    from genesis.presets import get_preset
+
+    Failures.of_log(entries).check("study", str(folder.log_path))
+    accuracies: dict[str, list[float]] = {}
+    for e in entries:
+        r = e.get("result") or {}
+        if e.get("kind") == "train" and r.get("status") == "ok":
+            accuracies.setdefault(str(e.get("label")), []).append(r["accuracy"])
+    classes = get_preset(cfg.study.preset).num_classes
+    for label, accs in accuracies.items():
+        warning = chance_warning(mean(accs), classes, f"setting {label} (mean of {len(accs)})")
+        if warning:
+            print(warning, file=sys.stderr)
 
 
 def _progress(line: str) -> None:

@@ -186,3 +186,46 @@ def test_ray_from_a_folder_that_holds_a_genesis_folder(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Pareto front of 0" not in proc.stdout
+
+
+def _study(tmp_path: Path, *extra) -> list:
+    argv = ["study", "generators", "--dataset", "synthetic", "--subset", "32", "--val-size"]
+    argv += ["400", "--graph-seeds", "1", "--setting", "er:p=0.5", "--setting", "ws:k=2,p=0.5"]
+    argv += ["--nodes", "4", "--match-macs", "none", "--channels", "4", "--workers", "1"]
+    return [*argv, *extra]
+
+
+def test_a_study_in_which_nothing_trains_exits_1(tmp_path, capsys):
+    config = tmp_path / "study.toml"
+    config.write_text("[proxy]\ntime_limit = 1e-9\n")
+    argv = _study(tmp_path, "--config", config, "--epochs", "1", "--out", tmp_path / "s")
+    assert _call(argv) == 1
+    err = capsys.readouterr().err
+    assert "no candidate of the study trained (2 failed" in err and "timeout" in err
+
+
+def test_a_study_at_chance_level_warns_per_setting(tmp_path, capsys):
+    """Under one step of training (1% of an epoch of 32 examples) a network is at chance."""
+    assert _call(_study(tmp_path, "--epochs", "0.01", "--out", tmp_path / "s")) == 0
+    err = capsys.readouterr().err
+    assert err.count("within 0.02 of chance (0.1000 for 10 classes)") == 2, err
+
+
+def test_evaluations_csv_carries_the_final_test_accuracy(tmp_path):
+    import csv
+    import json
+
+    out = tmp_path / "run"
+    argv = ["evolve", *SYNTHETIC, "--generations", "0", "--final-top-k", "2", "--out", out]
+    assert _call(argv) == 0
+    final = {f["hash"]: f["test_accuracy"] for f in json.loads((out / "final.json").read_text())}
+    assert final and all(v is not None for v in final.values())
+    rows = list(csv.DictReader((out / "evaluations.csv").read_text().splitlines()))
+    for row in rows:
+        want = final.get(row["hash"])
+        assert row["final_test_accuracy"] == ("" if want is None else str(want))
+    assert sum(row["final_test_accuracy"] != "" for row in rows) >= len(final)
+    members = list(csv.DictReader((out / "pareto.csv").read_text().splitlines()))
+    assert all(
+        m["final_test_accuracy"] == str(final[m["hash"]]) for m in members if m["hash"] in final
+    )

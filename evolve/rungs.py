@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from evolve.evaluate import make_task
 from evolve.fitness import make_fitness_class, sel_nsga2_hypervolume
 from evolve.state import Candidate, Track
 
-__all__ = ["MEASURED", "Rungs", "promotion_order"]
+__all__ = ["MEASURED", "Rungs", "promotion_order", "rung_task"]
 
 #: Record keys of the costs measured beside MACs (genesis.cost), kept in every later rung's record.
 MEASURED = ("memory_kb", "latency_ms", "latency_batch_ms", "latency_batch", "latency_device")
@@ -147,3 +148,28 @@ class Rungs:
             track.stopped = True
             if rung == 0:
                 track.rung = 0
+
+
+def rung_task(cfg: Any, folder: Any, c: Candidate, text: str, rung: int) -> dict[str, Any]:
+    """The task that trains candidate ``c`` (its JSON ``text``) to ``rung``: the rung's
+    epochs (the first from scratch, a later one the difference, continuing from the state the
+    one before left in ``rungs/``), its latency measured first when the search measures it."""
+    proxy, schedule = cfg.proxy, cfg.proxy.schedule
+    top = len(schedule) - 1
+    task = make_task(
+        text,
+        c.seed,
+        proxy,
+        complexity=(c.macs, c.params),
+        epochs=schedule[rung] if rung == 0 else proxy.rung_cost(rung),
+    )
+    s = cfg.search
+    if rung == 0 and s.measures("latency"):  # measured where it trains, before it trains
+        task["latency"] = {"batch": s.latency_batch, "max_ms": s.max_latency_ms}
+    if top > 0:
+        task["rung"] = {"index": rung, "epochs": schedule[rung], "top": schedule[-1]}
+        if proxy.fitness != "synthetic" and rung > 0:
+            task["resume_path"] = str(folder.path / folder.rung_ref(c.hash, rung - 1))
+        if proxy.fitness != "synthetic" and rung < top:
+            task["state_path"] = str(folder.path / folder.rung_ref(c.hash, rung))
+    return task

@@ -30,7 +30,6 @@ itself is :mod:`evolve.records`'s.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import random
 import sys
@@ -39,30 +38,35 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from evolve.config import EvolveConfig
-from evolve.evaluate import make_task
+from evolve.draws import MAX_DRAWS_PER_SLOT, Draws, make_space
 from evolve.executors import Executor
 from evolve.failures import Failures
 from evolve.final import run_final
 from evolve.fitness import Individual
 from evolve.records import (
-    ArchiveLog,
+    Archive,
     Logged,
     draw_entry,
+    finished_fields,
     format_clock,
     front_hypervolume,
     front_of,
+    generation_row,
     member_summary,
+    progress_line,
     train_entry,
     utilization,
 )
-from evolve.rungs import Rungs, promotion_order
-from evolve.space import SearchSpace
-from evolve.state import Candidate, SearchOutcome, SearchState, Track
+from evolve.rungs import Rungs, promotion_order, rung_task
+from evolve.state import (
+    Candidate,
+    SearchOutcome,
+    SearchState,
+    Track,
+    fits,
+    out_of_time,
+)
 from evolve.strategies import Proposal, Strategy, get_strategy
-from evolve.tune import HyperSpace
-from genesis import Architecture, architecture_hash, load_architecture
-from genesis.complexity import count_complexity
-from genesis.fingerprint import same_architecture
 from genesis.runfolder import RunFolder, objectives
 from genesis.tracking import Tracker
 
@@ -75,17 +79,6 @@ __all__ = [
     "promotion_order",
     "utilization",
 ]
-
-#: Draws that are duplicates or over a budget tolerated, per member of the population, before
-#: the search takes the space to be spent.
-MAX_DRAWS_PER_SLOT = 25
-
-
-def make_space(cfg: EvolveConfig, folder: RunFolder) -> SearchSpace | HyperSpace:
-    """The space a run searches: architectures, or one fixed architecture's hyperparameters."""
-    if cfg.tune.architecture:
-        return HyperSpace(load_architecture(folder.path / cfg.tune.architecture), cfg.tune)
-    return SearchSpace(cfg.space)
 
 
 class Search:
@@ -102,72 +95,27 @@ class Search:
         self.folder = folder
         self.executor = executor
         self.space = make_space(cfg, folder)
+        self.draws = Draws(cfg, folder)
         self.strategy: Strategy = get_strategy(cfg.search.strategy)(cfg, self.space)
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-        self.archive: list[Individual] = []
-        self.population: list[Individual] = []
-        self.archive_log = ArchiveLog(folder)
+        self.pool = Archive(folder, self.strategy)  # the archive and the population
         self.tracker = Tracker(folder.path)  # TensorBoard events (genesis.tracking)
         self.failures = Failures()  # what this process saw come back: a warning when most fail
         self._clock_noted = False
         self._proposals: Iterator[Proposal] | None = None  # the current window's proposals
         self._last_generation = 0  # the last generation recorded (the front figure's step)
-        self._memory: dict[str, float] = {}  # hash -> peak inference memory (KiB)
         self._logged = Logged([], 0)  # untrained entries of the interrupted run, not relogged
 
-    # -- budgets ---------------------------------------------------------------------------------
-    def _fits(self, state: SearchState, rung: int) -> bool:
-        """Whether a job to ``rung`` may start within the compute or count budget."""
-        s = self.cfg.search
-        if s.budget is not None:
-            return state.committed + self.cfg.proxy.rung_cost(rung) <= s.budget + 1e-9
-        return rung > 0 or state.started < s.evaluations
-
-    def _out_of_time(self, state: SearchState, rung: int, elapsed: float) -> bool:
-        """Whether a job to ``rung``, at the pace of the jobs so far, would end past the time
-        budget."""
-        limit = self.cfg.search.seconds
-        if limit is None or state.compute <= 0:
-            return False
-        per_epoch = state.eval_seconds / state.compute  # busy seconds per epoch-equivalent
-        return elapsed + per_epoch * self.cfg.proxy.rung_cost(rung) > limit
-
     # -- the archive -----------------------------------------------------------------------------
-    def _individual(self, d: dict[str, Any], arch: Architecture, text: str) -> Individual:
-        """A member from an archive line (or a candidate's fields), scored by the strategy."""
-        fit = self.strategy.fitness_cls(self.strategy.score(d["result"]))
-        return Individual(
-            arch,
-            d["hash"],
-            d["seed"],
-            fit,
-            d["result"],
-            tuple(d["parents"]),
-            d["origin"],
-            d["born"],
-            text,
-        )
+    @property
+    def archive(self) -> list[Individual]:
+        """Every candidate evaluated, in the order they joined."""
+        return self.pool.members
 
-    def _join(self, window: int, ind: Individual) -> None:
-        """``ind`` joins the archive and, through the strategy's survivor rule, the population
-        (filled first, then steady-state)."""
-        self.archive.append(ind)
-        self.archive_log.join(ind)
-        self.population = self.strategy.select(window, self.population, [ind])
-
-    def _restore(self, state: SearchState) -> None:
-        """The archive and population of a checkpoint (of any form genesis wrote)."""
-        if state.archive:  # before the split, the checkpoint held the archive packed
-            for d in state.archive:
-                arch = Architecture.from_json(d["arch"])
-                self.archive.append(self._individual(d, arch, d["arch"]))
-            self.archive_log.path.unlink(missing_ok=True)
-            for ind in self.archive:
-                self.archive_log.join(ind)
-            state.archive, state.archived = [], self.archive_log.lines
-        else:
-            self.archive = self.archive_log.replay(state.archived, self._individual)
-        self.population = [self.archive[i] for i in state.population]
+    @property
+    def population(self) -> list[Individual]:
+        """The strategy's population."""
+        return self.pool.population
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
@@ -229,7 +177,7 @@ class Search:
         }
         self._logged = Logged(logged, state.draws)
         self.folder.trim_logbook(state.logged_generation + 1)
-        self._restore(state)
+        self.pool.restore(state)
         self.strategy.set_state(state.strategy)
         if saved:
             self.log(
@@ -270,33 +218,23 @@ class Search:
             self.cfg, self.folder, self.executor, front, self.log, tracker=self.tracker
         )
         self.tracker.close()
-        workers = self.executor.workers
-        subset = self.cfg.proxy.subset or 0
         self.folder.write_state(
             "finished",
-            trained=state.trained,
-            jobs=state.jobs,
-            compute=round(state.compute, 6),  # epoch-equivalents of the proxy subset
-            compute_examples=round(state.compute * subset),
-            promoted=self.rungs.reached(),
-            hypervolume=hv,
-            seconds=time.perf_counter() - start,
-            search_seconds=search_seconds,
-            eval_seconds=state.eval_seconds,
-            workers=workers,
-            # busy seconds / (workers x wall seconds) of the search
-            utilization=utilization(state.eval_seconds, workers, search_seconds),
-            # share of the search's wall time spent outside evaluations: selection, variation,
-            # hashing, logging, checkpointing
-            overhead=max(0.0, search_seconds - state.eval_seconds / max(1, workers))
-            / max(search_seconds, 1e-9),
+            **finished_fields(
+                state,
+                self.executor.workers,
+                self.cfg.proxy.subset or 0,
+                self.rungs.reached(),
+                hv,
+                time.perf_counter() - start,
+                search_seconds,
+            ),
         )
         return SearchOutcome(front, self.archive, state.trained, final, hv, state.compute)
 
     def _checkpoint(self, state: SearchState) -> None:
-        index = {id(ind): i for i, ind in enumerate(self.archive)}
-        state.archived = self.archive_log.lines
-        state.population = [index[id(i)] for i in self.population]
+        state.archived = self.pool.lines
+        state.population = self.pool.indices()
         state.strategy = self.strategy.get_state()
         self.folder.save_checkpoint(state)
 
@@ -309,11 +247,11 @@ class Search:
         promoted = self.rungs.promotion()
         if promoted is not None:
             h, rung = promoted
-            if self._fits(state, rung) and not self._out_of_time(state, rung, elapsed):
+            if fits(state, self.cfg, rung) and not out_of_time(state, self.cfg, rung, elapsed):
                 return self._job(state, h, rung)
-        if state.exhausted or not self._fits(state, 0):
+        if state.exhausted or not fits(state, self.cfg, 0):
             return None
-        if self._out_of_time(state, 0, elapsed):
+        if out_of_time(state, self.cfg, 0, elapsed):
             if not self._clock_noted:
                 self._clock_noted = True
                 self.log(
@@ -365,13 +303,13 @@ class Search:
         if self._proposals is None:  # the window's proposals (again, after a resume)
             self._proposals = self.strategy.propose(gen, self.population, rng)
             if gen == 0 and self.cfg.search.init:  # a warm start opens the first window
-                self._proposals = itertools.chain(self._init_proposals(), self._proposals)
+                self._proposals = itertools.chain(self.draws.init_proposals(), self._proposals)
         for _ in range(MAX_DRAWS_PER_SLOT * self.cfg.search.population):
             p = next(self._proposals, None)
             if p is None:  # the space is spent (a grid's last point)
                 return None
             state.draws += 1
-            c = self._new(p, rng, cache, training)
+            c = self.draws.candidate(p, rng, cache, training)
             if c.kind == "train":
                 return c
             if c.kind == "skipped":
@@ -382,71 +320,9 @@ class Search:
                 state.cached += 1
                 if c.kind == "cached":
                     d = {**c.__dict__, "born": len(self.archive)}
-                    self._join(gen, self._individual(d, c.arch, c.text))
+                    self.pool.join(gen, self.pool.member(d, c.arch, c.text))
             self._logged.append(self.folder, draw_entry(logged_gen, state.draws - 1, c))
         return None
-
-    def _init_proposals(self) -> Iterator[Proposal]:
-        """The warm start's architectures, in the config's order (origin ``init``)."""
-        for h in self.cfg.search.init:
-            yield Proposal(load_architecture(self.folder.arch_path(h)), origin="init")
-
-    def _new(
-        self,
-        p: Proposal,
-        rng: random.Random,
-        cache: dict[str, Individual],
-        training: dict[str, Candidate],
-    ) -> Candidate:
-        """The candidate of proposal ``p``: to train, cached (evaluated before), a duplicate
-        (of one still training) or skipped (over a budget)."""
-        cx = count_complexity(p.arch)
-        text = p.arch.to_json()
-        h = architecture_hash(p.arch)
-        known = cache[h].arch if h in cache else self._arch(training[h]) if h in training else None
-        if known is not None and not same_architecture(p.arch, known):
-            # a Weisfeiler-Lehman collision: another network under the same hash must not
-            # reuse its result; the content digest tells the two apart
-            h = f"{h}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-        c = Candidate(
-            h, cx.macs, cx.params, rng.randrange(2**31), p.parents, p.origin, p.tag, text=text
-        )
-        c.arch = p.arch
-        s = self.cfg.search
-        if h in cache:
-            c.kind, c.result = "cached", cache[h].result
-        elif h in training:
-            c.kind = "duplicate"
-        elif s.max_macs is not None and c.macs > s.max_macs:
-            c.kind, c.reason = "skipped", f"macs {c.macs} > max_macs {s.max_macs:g}"
-        elif s.max_params is not None and c.params > s.max_params:
-            c.kind, c.reason = "skipped", f"params {c.params} > max_params {s.max_params}"
-        elif s.measures("memory"):
-            c.memory_kb = self._peak_memory(h, p.arch)
-            if s.max_memory_kb is not None and c.memory_kb > s.max_memory_kb:
-                c.kind = "skipped"
-                c.reason = f"memory_kb {c.memory_kb:g} > max_memory_kb {s.max_memory_kb:g}"
-        return c
-
-    def _peak_memory(self, h: str, arch: Architecture) -> float:
-        """Peak inference memory (KiB), traced once per architecture (genesis.cost)."""
-        if h not in self._memory:
-            from genesis.cost import peak_memory
-
-            self._memory[h] = round(peak_memory(arch).kb, 3)
-        return self._memory[h]
-
-    def _text(self, c: Candidate) -> str:
-        """A candidate's JSON: kept since it was drawn, or (after a resume) its file's."""
-        if c.text is None:
-            c.text = self.folder.arch_path(c.hash).read_text(encoding="utf-8")
-        return c.text
-
-    def _arch(self, c: Candidate) -> Architecture:
-        """A candidate's parsed architecture, parsed at most once."""
-        if c.arch is None:
-            c.arch = Architecture.from_json(self._text(c))
-        return c.arch
 
     # -- running jobs ----------------------------------------------------------------------------
     def _start(self, job: dict[str, Any], running: dict, ready: list, replay: dict) -> None:
@@ -460,28 +336,9 @@ class Search:
             return
         if c.text is not None:
             self.folder.save_architecture(c.hash, c.text)
-        self.executor.submit(job["id"], self._task(c, rung))
-
-    def _task(self, c: Candidate, rung: int) -> dict[str, Any]:
-        proxy, schedule, top = self.cfg.proxy, self.cfg.proxy.schedule, self.rungs.top
-        task = make_task(
-            self._text(c),
-            c.seed,
-            proxy,
-            complexity=(c.macs, c.params),
-            epochs=schedule[rung] if rung == 0 else proxy.rung_cost(rung),
+        self.executor.submit(
+            job["id"], rung_task(self.cfg, self.folder, c, self.draws.text(c), rung)
         )
-        s = self.cfg.search
-        if rung == 0 and s.measures("latency"):  # measured where it trains, before it trains
-            task["latency"] = {"batch": s.latency_batch, "max_ms": s.max_latency_ms}
-        if top > 0:
-            task["rung"] = {"index": rung, "epochs": schedule[rung], "top": schedule[-1]}
-            states = self.folder.path
-            if proxy.fitness != "synthetic" and rung > 0:
-                task["resume_path"] = str(states / self.folder.rung_ref(c.hash, rung - 1))
-            if proxy.fitness != "synthetic" and rung < top:
-                task["state_path"] = str(states / self.folder.rung_ref(c.hash, rung))
-        return task
 
     def _finish(
         self, job: dict[str, Any], record: dict[str, Any], state: SearchState, replay: dict
@@ -498,11 +355,7 @@ class Search:
         if rung == 0:
             self._joined(track, record, score, state)
         elif record.get("status") == "ok":  # a promoted candidate's record moves up
-            for ind in self.archive:  # every copy of it sees the new one
-                if ind.hash == c.hash:
-                    ind.result = record
-                    ind.fitness.values = score
-            self.archive_log.result(c.hash, record)
+            self.pool.promote(c.hash, record, score)
         self.rungs.finished(track, rung, record, score)
         if record.get("status") == "ok" and rung > 0:  # the state it went on from is spent
             self.folder.remove_rung_state(c.hash, rung - 1)
@@ -519,7 +372,7 @@ class Search:
         if warning:
             self.log(warning)
         ind = Individual(
-            self._arch(c),
+            self.draws.arch(c),
             c.hash,
             c.seed,
             self.strategy.fitness_cls(score),
@@ -527,9 +380,9 @@ class Search:
             tuple(c.parents),
             c.origin,
             len(self.archive),
-            self._text(c),
+            self.draws.text(c),
         )
-        self._join(track.window, ind)
+        self.pool.join(track.window, ind)
         state.generations[track.generation] -= 1
         window = state.windows[track.window]
         window["open"] -= 1
@@ -541,7 +394,7 @@ class Search:
         learns from them. Generations likewise: the logbook gets their rows. ``force``: the
         search is over, everything closes. Whether anything closed."""
         closed = False
-        ended = force or state.exhausted or not self._fits(state, 0)
+        ended = force or state.exhausted or not fits(state, self.cfg, 0)
         for w in sorted(state.windows):
             window = state.windows[w]
             full = w < state.window or state.in_window >= self.strategy.batch_size(w)
@@ -568,23 +421,11 @@ class Search:
         """A generation closed: its logbook row, the front so far, TensorBoard, a line."""
         front = self._front()
         hv = self._hypervolume(front)
-        elapsed = state.seconds
-        best = max((objectives(i.result)[0] for i in self.archive), default=0.0)
-        row = {
-            "generation": gen,
-            "evaluations": len(self.archive),
-            "trained": state.trained,
-            "cached": state.cached,
-            "skipped": state.skipped,
-            "best_accuracy": round(best, 5),
-            "front_size": len(front),
-            "hypervolume": round(hv, 6),
-            "seconds": round(elapsed, 2),
-        }
+        row = generation_row(gen, self.archive, front, hv, state)
         self.folder.append_logbook(row)
         self.folder.write_json("pareto.json", [member_summary(i, self.folder) for i in front])
         self._last_generation = gen
-        workers = self.executor.workers
+        elapsed, workers = state.seconds, self.executor.workers
         self.tracker.generation(
             gen,
             {
@@ -598,29 +439,11 @@ class Search:
                 else None,
             },
         )
-        self.log(self._progress(gen, row, hv, state))
-
-    def _progress(self, gen: int, row: dict[str, Any], hv: float, state: SearchState) -> str:
-        """The progress line of a closed generation."""
-        s, elapsed = self.cfg.search, state.seconds
-        if s.budget is not None:
-            done, total, unit = state.compute, s.budget, "epochs"
-        else:
-            done, total, unit = state.started, s.evaluations, "trained"
-        left = max(0.0, total - done) * elapsed / max(done, 1e-9)
-        if s.seconds is not None:  # the clock ends the search first
-            left = min(left, max(0.0, s.seconds - elapsed))
-        return (
-            f"gen {gen:>3} | {unit} {done:>4g}/{total:g} | best acc "
-            f"{row['best_accuracy']:.4f} | front {row['front_size']:>2} | HV {hv:.4f} | "
-            f"{format_clock(elapsed)} elapsed, ~{format_clock(left)} left"
-        )
+        self.log(progress_line(row, hv, state, self.cfg.search))
 
     def _front(self) -> list[Individual]:
-        """The reported front over (accuracy, *search.objective), whatever the strategy
-        optimises (:func:`evolve.records.front_of`)."""
+        """The reported front over (accuracy, *objective) (:func:`~evolve.records.front_of`)."""
         return front_of(self.archive, self.cfg.search.objective)
 
     def _hypervolume(self, front: list[Individual]) -> float:
-        s = self.cfg.search
-        return front_hypervolume(front, s.objective, s.refs)
+        return front_hypervolume(front, self.cfg.search.objective, self.cfg.search.refs)

@@ -22,7 +22,7 @@ from typing import Any
 from evolve.fitness import Individual
 from genesis import Architecture
 
-__all__ = ["Candidate", "SearchOutcome", "SearchState", "Track"]
+__all__ = ["Candidate", "SearchOutcome", "SearchState", "Track", "fits", "out_of_time"]
 
 
 @dataclass
@@ -174,3 +174,22 @@ class SearchState:
             h: Track.from_dict(t) if isinstance(t, dict) else t for h, t in obj.tracks.items()
         }
         return obj
+
+
+def fits(state: SearchState, cfg: Any, rung: int) -> bool:
+    """Whether a job to ``rung`` may start within the run's compute or count budget
+    (``cfg``: its :class:`~evolve.config.EvolveConfig`)."""
+    s = cfg.search
+    if s.budget is not None:
+        return state.committed + cfg.proxy.rung_cost(rung) <= s.budget + 1e-9
+    return rung > 0 or state.started < s.evaluations
+
+
+def out_of_time(state: SearchState, cfg: Any, rung: int, elapsed: float) -> bool:
+    """Whether a job to ``rung``, at the pace of the jobs so far, would end past the run's
+    time budget."""
+    limit = cfg.search.seconds
+    if limit is None or state.compute <= 0:
+        return False
+    per_epoch = state.eval_seconds / state.compute  # busy seconds per epoch-equivalent
+    return elapsed + per_epoch * cfg.proxy.rung_cost(rung) > limit

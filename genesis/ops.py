@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphs import DEFAULT_OP, GenesisError
+from graphs.registry import Registry
 
 if TYPE_CHECKING:  # the modules are built lazily, so the registry imports without torch
     from torch import nn
@@ -131,7 +132,7 @@ class OpSpec:
 
 
 #: Op name -> :class:`OpSpec`, in registration order. Extend it with :func:`register_op`.
-OPS: dict[str, OpSpec] = {}
+OPS: Registry[OpSpec] = Registry("op", "unknown op {name}; known ops: {known}", sort=True)
 
 
 def register_op(
@@ -180,7 +181,7 @@ def register_op(
         raise GenesisError(f"op {name!r} needs a callable complexity function")
 
     def wrap(factory: Callable[[int, int, int], nn.Module]):
-        OPS[name] = OpSpec(name, factory, complexity, description, color, search)
+        OPS.register(name, OpSpec(name, factory, complexity, description, color, search))
         return factory
 
     return wrap
@@ -188,21 +189,17 @@ def register_op(
 
 def unregister_op(name: str) -> None:
     """Remove op ``name`` (tests that register their own); unknown names raise."""
-    get_op(name)
-    del OPS[name]
+    OPS.unregister(name)
 
 
 def get_op(name: str) -> OpSpec:
     """The registered op ``name``; raises :class:`GenesisError` listing the known ones."""
-    try:
-        return OPS[name]
-    except (KeyError, TypeError):
-        raise GenesisError(f"unknown op {name!r}; known ops: {', '.join(op_names())}") from None
+    return OPS.get(name)
 
 
 def op_names() -> list[str]:
     """Registered op names, sorted."""
-    return sorted(OPS)
+    return OPS.names()
 
 
 def default_ops() -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from networkx.utils import create_py_random_state
 from genesis.genome import Architecture, Head, Stage, StemLayer, TrainConfig
 from genesis.limits import MAX_CHANNELS, MAX_NODES, MAX_STAGES
 from graphs import DEFAULT_OP, GenesisError, random_dag
+from graphs.registry import Registry
 
 __all__ = [
     "PRESETS",
@@ -61,24 +62,18 @@ class Preset:
     params: Mapping[str, Any] = field(default_factory=lambda: {"k": 4, "p": 0.75})  # its parameters
 
 
-#: Preset name -> :class:`Preset`.
-PRESETS: dict[str, Preset] = {}
+#: Preset name -> :class:`Preset`, in registration order.
+PRESETS: Registry[Preset] = Registry("preset", "unknown preset {name}; known presets: {known}")
 
 
 def register_preset(preset: Preset) -> Preset:
     """Add ``preset`` to :data:`PRESETS` under its name (replacing one of the same name)."""
-    PRESETS[preset.name] = preset
-    return preset
+    return PRESETS.register(preset.name, preset)
 
 
 def get_preset(name: str) -> Preset:
     """The preset ``name``; raises :class:`GenesisError` listing the known ones."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise GenesisError(
-            f"unknown preset {name!r}; known presets: {', '.join(preset_names())}"
-        ) from None
+    return PRESETS.get(name)
 
 
 def preset_names() -> list[str]:
@@ -89,7 +84,7 @@ def preset_names() -> list[str]:
     >>> preset_names()[:2]
     ['fashion-mnist', 'cifar10']
     """
-    return list(PRESETS)
+    return PRESETS.names()
 
 
 def _compact(c: int, n: int, s: int) -> tuple[list[StemLayer], list[StageSlot]]:

@@ -45,6 +45,7 @@ from graphs.mutations import (
     remove_edge,
     rewire_edge,
 )
+from graphs.registry import Registry
 from graphs.stats import graph_stats
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "Family",
     "GenesisError",
     "RunFailed",
+    "Registry",
     "IntBelow",
     "ParamRange",
     "Uniform",

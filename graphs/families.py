@@ -36,6 +36,7 @@ from graphs.generators import (
     from_networkx,
     watts_strogatz,
 )
+from graphs.registry import Registry
 
 __all__ = [
     "FAMILIES",
@@ -176,7 +177,9 @@ class Family:
 
 
 #: Family name -> :class:`Family`, in registration order. Extend it with :func:`register_family`.
-_REGISTRY: dict[str, Family] = {}
+_REGISTRY: Registry[Family] = Registry(
+    "graph family", "unknown graph family {name}; known: {known}, nx:<name>", sort=True
+)
 
 #: Family name -> its generator (kept for callers of the plain dict; filled by the registry).
 FAMILIES: dict[str, Callable[..., nx.DiGraph]] = {}
@@ -206,31 +209,25 @@ def register_family(family: Family) -> Family:
     (True, 7)
     >>> unregister_family("ring")
     """
-    _REGISTRY[family.name] = family
+    _REGISTRY.register(family.name, family)
     FAMILIES[family.name] = family.generator
     return family
 
 
 def unregister_family(name: str) -> None:
     """Remove family ``name`` (tests that register their own); unknown names raise."""
-    get_family(name)
-    del _REGISTRY[name]
+    _REGISTRY.unregister(name)
     del FAMILIES[name]
 
 
 def get_family(name: str) -> Family:
     """The registered family ``name``; raises :class:`GenesisError` listing the known ones."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise GenesisError(
-            f"unknown graph family {name!r}; known: {', '.join(sorted(_REGISTRY))}, nx:<name>"
-        ) from None
+    return _REGISTRY.get(name)
 
 
 def family_names() -> list[str]:
     """Registered family names in registration order (the order of the controller's slots)."""
-    return list(_REGISTRY)
+    return list(_REGISTRY)  # registration order, whatever the messages' sorting
 
 
 def random_dag(family: str, n: int, seed=None, op: str = DEFAULT_OP, **params: Any) -> nx.DiGraph:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from deap import base
 
 from evolve.fitness import Individual, make_fitness_class
-from genesis import Architecture, GenesisError
+from genesis import Architecture
 from genesis.runfolder import objectives
+from graphs.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from evolve.config import EvolveConfig, SearchConfig
@@ -37,7 +38,9 @@ __all__ = [
 #: fixed architecture (``genesis tune``).
 SPACES = ("architectures", "hyperparameters")
 
-_REGISTRY: dict[str, type[Strategy]] = {}
+_REGISTRY: Registry[type[Strategy]] = Registry(
+    "strategy", "search strategy must be one of {known}, got {name}"
+)
 
 
 @dataclass
@@ -130,8 +133,7 @@ class Strategy:
 def register_strategy(cls: type[Strategy]) -> type[Strategy]:
     """Class decorator: make ``cls`` known by ``cls.name``."""
     assert cls.name and set(cls.spaces) <= set(SPACES), cls
-    _REGISTRY[cls.name] = cls
-    return cls
+    return _REGISTRY.register(cls.name, cls)
 
 
 def strategy_names(space: str | None = None) -> tuple[str, ...]:
@@ -141,12 +143,7 @@ def strategy_names(space: str | None = None) -> tuple[str, ...]:
 
 def get_strategy(name: str) -> type[Strategy]:
     """The strategy class registered as ``name``; raises listing the known ones."""
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise GenesisError(
-            f"search strategy must be one of {', '.join(_REGISTRY)}, got {name!r}"
-        ) from None
+    return _REGISTRY.get(name)
 
 
 class Evolutionary(Strategy):

@@ -56,7 +56,7 @@ def fixed_strategy():
             yield from (Proposal(a, origin="fixed") for a in (ONE, COPY, TWO))
 
     yield Fixed
-    del _REGISTRY["fixed-test"]
+    _REGISTRY.unregister("fixed-test")
 
 
 def test_a_hash_collision_is_trained_apart_and_a_copy_is_not(fixed_strategy, tmp_path):

@@ -236,8 +236,7 @@ def test_unknown_preset_lists_the_known_ones():
         build_architecture("imagenet")
 
 
-def test_register_preset(monkeypatch):
-    monkeypatch.setattr("genesis.presets.PRESETS", dict(PRESETS))
+def test_register_preset():
     from genesis import presets
 
     tiny = Preset(
@@ -254,9 +253,12 @@ def test_register_preset(monkeypatch):
         params={"p": 0.5},
     )
     assert register_preset(tiny) is tiny
-    assert presets.get_preset("tiny") is tiny
-    assert preset_names()[-1] == "tiny" and preset_names()[0] == DEFAULT_PRESET
-    arch = build_architecture("tiny", seed=0)
-    assert layout(arch)["stages"] == [(4, 3, 1)]
-    assert arch.meta["family"] == "er" and arch.head == Head()
-    assert "tiny" not in PRESETS  # the real registry is untouched
+    try:
+        assert presets.get_preset("tiny") is tiny
+        assert preset_names()[-1] == "tiny" and preset_names()[0] == DEFAULT_PRESET
+        arch = build_architecture("tiny", seed=0)
+        assert layout(arch)["stages"] == [(4, 3, 1)]
+        assert arch.meta["family"] == "er" and arch.head == Head()
+    finally:
+        PRESETS.unregister("tiny")
+    assert "tiny" not in PRESETS

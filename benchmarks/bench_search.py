@@ -63,7 +63,8 @@ from typing import Any
 
 import torch
 
-from evolve.config import NONE, EvolveConfig, load_config
+from evolve.config import EvolveConfig, load_config
+from evolve.configfile import NONE
 from evolve.evaluate import synthetic_accuracy
 from evolve.executors import InlineExecutor, make_executor
 from evolve.fitness import hypervolume

@@ -45,7 +45,7 @@ _EXPORTS = {
     "strategy_names": "evolve.strategies",
     "BASE_ARCHITECTURE": "evolve.tune",
     "HyperSpace": "evolve.tune",
-    "tuning_config": "evolve.tune",
+    "tuning_config": "evolve.bases",
     "TuneConfig": "evolve.tune",
 }
 

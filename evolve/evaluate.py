@@ -10,6 +10,7 @@ for CPU training).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from genesis.record import TrainResult
 from genesis.runfolder import atomic_write
 
 __all__ = [
+    "failure_record",
     "make_task",
     "evaluate_task",
     "synthetic_accuracy",
@@ -80,6 +82,20 @@ def make_task(
         "onnx_path": onnx_path,
         "python_path": python_path,  # standalone PyTorch source (genesis.standalone)
     }
+
+
+def failure_record(task: dict[str, Any], status: str, message: str) -> dict[str, Any]:
+    """The record of a candidate whose evaluation did not come back (from the task alone)."""
+    batch = json.loads(task["arch"])["train"]["batch_size"]
+    return TrainResult.failed(
+        task["macs"],
+        task["params"],
+        status,
+        message,
+        seed=task["seed"],
+        batch_size=batch,
+        final=bool(task.get("final")),
+    ).to_dict()
 
 
 @lru_cache(maxsize=4)
@@ -180,7 +196,6 @@ def _evaluate(task: dict[str, Any], device: str | None) -> dict[str, Any]:
     proxy = ProxyConfig(**{**task["proxy"], "rungs": tuple(task["proxy"].get("rungs", ()))})
     if not task.get("latency"):
         return _train(task, arch, proxy, device)
-    from evolve.executors import failure_record
     from genesis.cost import latencies
     from genesis.train import resolve_device
 

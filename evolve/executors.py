@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import multiprocessing as mp
 import os
 import re
@@ -28,9 +27,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from evolve.evaluate import evaluate_task
+from evolve.evaluate import evaluate_task, failure_record
 from genesis import GenesisError
-from genesis.record import TrainResult
 
 __all__ = [
     "Executor",
@@ -44,20 +42,6 @@ __all__ = [
 
 Task = dict[str, Any]
 OnResult = Callable[[Any, dict[str, Any]], None]
-
-
-def failure_record(task: Task, status: str, message: str) -> dict[str, Any]:
-    """The record of a candidate whose evaluation did not come back (from the task alone)."""
-    batch = json.loads(task["arch"])["train"]["batch_size"]
-    return TrainResult.failed(
-        task["macs"],
-        task["params"],
-        status,
-        message,
-        seed=task["seed"],
-        batch_size=batch,
-        final=bool(task.get("final")),
-    ).to_dict()
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from evolve.checks import check_types
-from evolve.config import ExecutionConfig, ProxyConfig, _build
+from evolve.config import ExecutionConfig, ProxyConfig
+from evolve.configfile import build_section
 from genesis import GenesisError
 from genesis.limits import MAX_NODES
 
@@ -301,7 +302,7 @@ class StudyRunConfig:
                 merged = {**asdict(current), **values}
                 if name == "study" and "settings" not in values:
                     merged["settings"] = current.settings  # already built
-                changed[name] = _build(type(current), name, merged)
+                changed[name] = build_section(type(current), name, merged)
         return replace(self, **changed)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -311,7 +312,7 @@ class StudyRunConfig:
     def to_toml(self) -> str:
         """TOML text that :func:`evolve.config.load_config` (``kind=StudyRunConfig``) reads
         back to an equal config."""
-        from evolve.config import dump_config
+        from evolve.configfile import dump_config
 
         return dump_config(self)
 
@@ -334,7 +335,7 @@ class StudyRunConfig:
             base = asdict(getattr(defaults, f.name))
             if f.name == "study":
                 base["settings"] = defaults.study.settings
-            parts[f.name] = _build(
+            parts[f.name] = build_section(
                 type(getattr(defaults, f.name)), f"{source} [{f.name}]", {**base, **table}
             )
         return cls(**parts)
@@ -479,8 +480,7 @@ def run_study(
         The log's entries, one per training (``kind`` "train") or network over a cap
         (``kind`` "skipped"), in study order.
     """
-    from evolve.evaluate import make_task
-    from evolve.executors import failure_record
+    from evolve.evaluate import failure_record, make_task
     from evolve.records import format_clock
 
     jobs = study_jobs(cfg) if jobs is None else jobs

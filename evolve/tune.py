@@ -24,15 +24,13 @@ from evolve.checks import check_types
 from genesis import Architecture, GenesisError, TrainConfig
 
 if TYPE_CHECKING:  # evolve.config imports this module
-    from evolve.config import EvolveConfig
+    pass
 
 __all__ = [
     "BASE_ARCHITECTURE",
     "MAX_TUNE_VALUES",
     "TuneConfig",
     "HyperSpace",
-    "tune_base",
-    "tuning_config",
 ]
 
 #: Most values one ``[tune]`` list may hold (the grid is their product; every combination is
@@ -134,73 +132,3 @@ class HyperSpace:
             weight_decay=log_uniform(c.weight_decay),
             label_smoothing=round(rng.uniform(min(c.label_smoothing), max(c.label_smoothing)), 4),
         )
-
-
-def tune_base() -> EvolveConfig:
-    """What a tuning run takes for what its flags and config leave out: the main job's
-    defaults less what suits a search of architectures on 2 CPU cores (no MAC or parameter cap:
-    the architecture is given; no time limit; every candidate trains its own epochs, one rung;
-    the best retrained at its own, tuned, batch size and learning rate, with no time limit).
-    """
-    from evolve.config import EvolveConfig, FinalConfig, ProxyConfig, SearchConfig
-
-    return EvolveConfig(
-        search=SearchConfig(seconds=None, max_macs=None, max_params=None),
-        proxy=ProxyConfig(rungs=()),
-        final=FinalConfig(batch_size=None, seconds=None),
-    )
-
-
-def tuning_config(
-    cfg: EvolveConfig,
-    method: str,
-    budget_evals: int | None = None,
-    final_epochs: float | None = None,
-) -> EvolveConfig:
-    """The config of a tuning run built from a search config.
-
-    One fixed architecture (:data:`BASE_ARCHITECTURE` in the run folder), each candidate
-    trained for its own epochs, the best one retrained at the end.
-
-    Parameters
-    ----------
-    cfg : EvolveConfig
-        The config the flags and the config file made; its ``tune`` table lists the values.
-    method : str
-        ``"grid"`` or ``"random"``: the search strategy of the run.
-    budget_evals : int or None
-        Trained evaluations; None with ``"grid"`` means the grid's size, with ``"random"`` the
-        config's own budget.
-    final_epochs : float or None
-        Epochs of the final training of the best; None means the architecture's own.
-
-    Returns
-    -------
-    EvolveConfig
-        ``search.strategy = method``, ``proxy.epochs = None`` (each candidate's own),
-        ``final.top_k = 1``, ``final.epochs = final_epochs`` and
-        ``tune.architecture = BASE_ARCHITECTURE``; the other sections unchanged.
-
-    Raises
-    ------
-    GenesisError
-        When ``method`` is neither ``"grid"`` nor ``"random"`` (from ``EvolveConfig``).
-
-    Examples
-    --------
-    >>> from evolve.config import EvolveConfig
-    >>> cfg = tuning_config(EvolveConfig(), "grid")
-    >>> cfg.search.strategy, cfg.search.budget_evals, cfg.tune.architecture, cfg.final.top_k
-    ('grid', 12, 'base.json', 1)
-    """
-    search = replace(cfg.search, strategy=method)
-    if budget_evals is None and method == "grid":
-        search = replace(search, budget_evals=cfg.tune.grid_size)
-    return cfg.__class__(
-        search=search,
-        space=cfg.space,
-        proxy=replace(cfg.proxy, epochs=None),
-        final=replace(cfg.final, top_k=1, epochs=final_epochs),
-        execution=cfg.execution,
-        tune=replace(cfg.tune, architecture=BASE_ARCHITECTURE),
-    )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from deap import base
 
 from evolve.fitness import Individual, make_fitness_class
+from evolve.strategies.params import NoParams
 from genesis import Architecture
 from genesis.runfolder import objectives
 from graphs.registry import Registry
@@ -72,10 +73,13 @@ class Strategy:
     #: Whether its fitness is one score (accuracy under a budget) rather than the Pareto
     #: objectives (accuracy, *search.objective).
     scalar: ClassVar[bool] = False
+    #: Its own parameters (``[strategy.<name>]``), a frozen dataclass (evolve.strategies.params).
+    Params: ClassVar[type] = NoParams
 
     def __init__(self, cfg: EvolveConfig, space: Any):
         self.cfg = cfg
         self.space = space
+        self.params = cfg.strategy.get(self.name, self.Params())  # [strategy.<name>]
         #: DEAP fitness weights: accuracy maximised, each cost minimised (or the one score)
         self.weights = self.fitness_weights(cfg.search)
         self.fitness_cls: type[base.Fitness] = make_fitness_class(self.weights)
@@ -88,8 +92,9 @@ class Strategy:
 
     # -- configuration rules ---------------------------------------------------------------------
     @classmethod
-    def check(cls, search: SearchConfig) -> None:
-        """Raise :class:`GenesisError` when ``search`` does not suit this strategy."""
+    def check(cls, cfg: EvolveConfig) -> None:
+        """Raise :class:`GenesisError` when the run's config does not suit this strategy
+        (its parameters are in ``cfg.strategy[cls.name]``)."""
 
     # -- the protocol ----------------------------------------------------------------------------
     def batch_size(self, gen: int) -> int:
@@ -174,7 +179,7 @@ class Evolutionary(Strategy):
     def offspring(self, parents: list[Individual], rng: random.Random) -> Proposal:
         """A child of two parents (crossover, then maybe a mutation) or a mutant of one."""
         a, b = rng.choice(parents), rng.choice(parents)
-        if rng.random() < self.cfg.search.crossover_prob and a is not b:
+        if rng.random() < self.params.crossover_prob and a is not b:
             x, y = self.space.crossover(a.arch, b.arch, rng)
             pick = x if rng.random() < 0.5 else y
             arch = self.space.mutate(pick, rng) if rng.random() < 0.5 else pick

@@ -13,6 +13,7 @@ from deap import tools
 
 from evolve.fitness import Individual, constrained_score
 from evolve.strategies.base import Evolutionary, register_strategy
+from evolve.strategies.params import ConstrainedParams
 from genesis import GenesisError
 
 __all__ = ["Constrained", "ScalarScore"]
@@ -24,8 +25,8 @@ class ScalarScore:
     scalar = True
 
     def score(self, result: dict[str, Any]) -> tuple[float, ...]:
-        s = self.cfg.search
-        return (constrained_score(result, s.max_macs, s.target_macs, s.penalty),)
+        p = self.params
+        return (constrained_score(result, self.cfg.search.max_macs, p.target_macs, p.penalty),)
 
 
 @register_strategy
@@ -33,10 +34,11 @@ class Constrained(ScalarScore, Evolutionary):
     """Elitist evolution of one score under a hard or soft MAC budget."""
 
     name = "constrained"
+    Params = ConstrainedParams
 
     @classmethod
-    def check(cls, search) -> None:
-        if search.max_macs is None and search.target_macs is None:
+    def check(cls, cfg) -> None:
+        if cfg.search.max_macs is None and cfg.strategy[cls.name].target_macs is None:
             raise GenesisError("strategy constrained needs max_macs (hard) or target_macs (soft)")
 
     def survivors(self, merged: list[Individual]) -> list[Individual]:

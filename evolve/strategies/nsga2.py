@@ -20,6 +20,7 @@ from deap import base, tools
 
 from evolve.fitness import Individual, sel_nsga2_hypervolume
 from evolve.strategies.base import Evolutionary, register_strategy
+from evolve.strategies.params import NSGA2Params
 
 __all__ = ["NSGA2"]
 
@@ -29,6 +30,7 @@ class NSGA2(Evolutionary):
     """NSGA-II over (accuracy, *costs), SMS-EMOA's hypervolume rule within a front by default."""
 
     name = "nsga2"
+    Params = NSGA2Params
 
     def __init__(self, cfg, space):
         super().__init__(cfg, space)
@@ -40,7 +42,7 @@ class NSGA2(Evolutionary):
         is given)."""
         s = self.cfg.search
         box = base.Toolbox()
-        if s.diversity == "crowding":
+        if self.params.diversity == "crowding":
             box.register("select", tools.selNSGA2)
             box.register("duel", _dcd_tournament)
         else:

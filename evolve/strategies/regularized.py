@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from evolve.fitness import Individual
 from evolve.strategies.base import Evolutionary, Proposal, register_strategy
 from evolve.strategies.constrained import ScalarScore
+from evolve.strategies.params import RegularizedParams
 from genesis import GenesisError
 
 __all__ = ["Regularized"]
@@ -23,13 +24,15 @@ class Regularized(ScalarScore, Evolutionary):
     """Aging evolution on the constrained score."""
 
     name = "regularized"
+    Params = RegularizedParams
 
     @classmethod
-    def check(cls, search) -> None:
-        if search.sample_size > search.population:
+    def check(cls, cfg) -> None:
+        size = cfg.strategy[cls.name].sample_size
+        if size > cfg.search.population:
             raise GenesisError(
-                f"search sample_size must not exceed population, got {search.sample_size} > "
-                f"{search.population}"
+                f"strategy regularized sample_size must not exceed population, got {size} > "
+                f"{cfg.search.population}"
             )
 
     def propose(
@@ -39,7 +42,7 @@ class Regularized(ScalarScore, Evolutionary):
             yield from super().propose(gen, population, rng)
             return
         while True:
-            sample = rng.sample(population, self.cfg.search.sample_size)
+            sample = rng.sample(population, self.params.sample_size)
             parent = max(sample, key=lambda i: (i.fitness.values, -i.born))
             yield Proposal(self.space.mutate(parent.arch, rng), (parent.hash,), "mutation")
 

@@ -10,6 +10,7 @@ from typing import Any
 from evolve.fitness import Individual, constrained_score
 from evolve.strategies.base import Proposal, Strategy, register_strategy
 from evolve.strategies.constrained import ScalarScore
+from evolve.strategies.params import ScoreParams
 
 __all__ = ["ReinforcementLearning"]
 
@@ -19,6 +20,7 @@ class ReinforcementLearning(ScalarScore, Strategy):
     """Candidates from a learned controller; every one joins the population."""
 
     name = "rl"
+    Params = ScoreParams
 
     def __init__(self, cfg, space):
         super().__init__(cfg, space)
@@ -35,10 +37,8 @@ class ReinforcementLearning(ScalarScore, Strategy):
 
     def learn(self, trained: list[Any], skipped: list[Any]) -> str | None:
         """One REINFORCE step on the generation's rewards."""
-        s = self.cfg.search
-        pairs = [
-            (d, constrained_score(r, s.max_macs, s.target_macs, s.penalty)) for d, r in trained
-        ]
+        cap, p = self.cfg.search.max_macs, self.params
+        pairs = [(d, constrained_score(r, cap, p.target_macs, p.penalty)) for d, r in trained]
         pairs += [(d, 0.0) for d in skipped]
         stats = self.controller.update(pairs)
         if not stats:

@@ -118,7 +118,7 @@ def add_engine_flags(p: argparse.ArgumentParser) -> None:
 
 
 #: The sections of an EvolveConfig in its own order: overrides are built (and checked) so.
-SECTIONS = ("search", "space", "proxy", "final", "execution", "tune")
+SECTIONS = ("search", "space", "proxy", "final", "execution", "tune", "strategy")
 
 
 def config_overrides(

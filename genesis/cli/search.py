@@ -36,11 +36,11 @@ EVOLVE_FLAGS: dict[str, dict[str, str]] = {
         "objective": "objective",
         "ref_memory_kb": "ref_memory_kb",
         "ref_latency_ms": "ref_latency_ms",
-        "target_macs": "target_macs",
         "seconds": "search_seconds",
         "seed": "seed",
     },
     "space": {"preset": "preset", "classes": "classes"},
+    "strategy": {"target_macs": "target_macs"},  # of every strategy that has it
     "proxy": {"epochs": "proxy_epochs", "rungs": "rungs", "eta": "eta", "holdout": "holdout"},
     "final": {
         "top_k": "final_top_k",
@@ -85,7 +85,7 @@ def _or_none(kind: type):
 
     def parse(text: str):
         if text.strip().lower() == "none":
-            from evolve.config import NONE
+            from evolve.configfile import NONE
 
             return NONE  # the config reads it as None, as a TOML file's "none"
         try:
@@ -126,7 +126,8 @@ def _resume(path: str, execution: dict[str, Any], refusal: str | None, *, tuning
     folder, ``evolve`` after (so each keeps its message order). A damaged checkpoint or log
     fails here, before anything is written.
     """
-    from evolve.config import load_config, run_base
+    from evolve.bases import run_base
+    from evolve.config import load_config
     from genesis.runfolder import RunFolder
 
     if tuning and refusal:
@@ -303,9 +304,9 @@ def add_tune(sub: argparse._SubParsersAction) -> None:
 def cmd_tune(args: argparse.Namespace) -> int:
     """``genesis tune``: grid or random search of one architecture's hyperparameters."""
     refuse_run_outputs(args, "output")
+    from evolve.bases import tune_base, tuning_config
     from evolve.config import check_proxy_data, load_config
     from evolve.runner import run_search
-    from evolve.tune import tune_base, tuning_config
     from genesis.runfolder import RunFolder
 
     overrides = config_overrides(args, TUNE_FLAGS, ENGINE_FLAGS)

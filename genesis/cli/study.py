@@ -64,7 +64,7 @@ def parse_setting(text: str) -> dict[str, Any]:
 def _macs(text: str) -> float | str:
     """A MAC target, or ``none`` (the preset's widths, unmatched: the config reads it as None)."""
     if text.strip().lower() == "none":
-        from evolve.config import NONE
+        from evolve.configfile import NONE
 
         return NONE
     try:

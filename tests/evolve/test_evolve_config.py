@@ -17,6 +17,12 @@ from evolve.config import (
 )
 from evolve.space import SpaceConfig
 from evolve.strategies import strategy_names
+from evolve.strategies.params import (
+    ConstrainedParams,
+    NSGA2Params,
+    RegularizedParams,
+    ScoreParams,
+)
 from genesis import GenesisError
 
 
@@ -36,10 +42,6 @@ def _custom() -> EvolveConfig:
             budget_evals=7,
             max_macs=3.5e6,
             max_params=90_000,
-            target_macs=2e6,
-            penalty=-0.15,
-            sample_size=2,
-            crossover_prob=0.0,
             ref_macs=1e7,
             seconds=300.0,
             seed=123,
@@ -73,6 +75,11 @@ def _custom() -> EvolveConfig:
         execution=ExecutionConfig(
             executor="ray", workers=3, address="ray://head:10001", workers_per_gpu=4
         ),
+        strategy={
+            "constrained": ConstrainedParams(target_macs=2e6, penalty=-0.15, crossover_prob=0.0),
+            "regularized": RegularizedParams(sample_size=2),
+            "nsga2": NSGA2Params(diversity="crowding"),
+        },
     )
 
 
@@ -171,23 +178,14 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (SearchConfig, {"budget_evals": 0}, "budget_evals must be a positive integer, got 0"),
         (SearchConfig, {"max_macs": -5.0}, "max_macs must be a positive number, got -5.0"),
         (SearchConfig, {"max_macs": float("inf")}, "max_macs must be a positive number, got inf"),
-        (SearchConfig, {"target_macs": float("nan")}, "target_macs must be a positive number"),
+        (ScoreParams, {"target_macs": float("nan")}, "target_macs must be a positive number"),
         (SearchConfig, {"ref_macs": 0}, "ref_macs must be a positive number, got 0"),
         (SearchConfig, {"max_params": 1e5}, "max_params must be a positive integer, got 100000.0"),
         (SearchConfig, {"seconds": -1}, "search seconds must be a positive number, got -1"),
-        (
-            SearchConfig,
-            {"strategy": "regularized", "population": 8, "sample_size": 9},
-            "sample_size must not exceed population, got 9 > 8",
-        ),
-        (SearchConfig, {"crossover_prob": 1.5}, r"crossover_prob must be in \[0, 1\], got 1.5"),
-        (SearchConfig, {"diversity": "age"}, "diversity must be one of hypervolume, crowding"),
+        (NSGA2Params, {"crossover_prob": 1.5}, r"crossover_prob must be in \[0, 1\], got 1.5"),
+        (NSGA2Params, {"diversity": "age"}, "diversity must be one of hypervolume, crowding"),
+        (RegularizedParams, {"sample_size": 0}, "sample_size must be a positive integer"),
         (SpaceConfig, {"train_init": "zero"}, "train_init must be one of preset, sample"),
-        (
-            SearchConfig,
-            {"strategy": "constrained", "max_macs": None},
-            "constrained needs max_macs .* or target_macs",
-        ),
         (SearchConfig, {"seed": "0"}, "seed must be an integer, got '0'"),
         (ProxyConfig, {"subset": 0}, "proxy subset must be a positive integer, got 0"),
         (ProxyConfig, {"val_size": -1}, "proxy val_size must be a positive integer, got -1"),
@@ -208,18 +206,61 @@ def test_bad_values_raise_genesis_error(kind, values, match):
         kind(**values)
 
 
+def _with(strategy: str, population: int = 6, **params) -> EvolveConfig:
+    search = SearchConfig(strategy=strategy, population=population)
+    return EvolveConfig(search=search, strategy={strategy: params})
+
+
 def test_sample_size_only_binds_the_strategy_that_uses_it():
     # population 2 is allowed: the default tournament size 3 only matters to aging evolution
     for strategy in ("nsga2", "random"):
-        assert SearchConfig(strategy=strategy, population=2).population == 2
-    assert SearchConfig(strategy="regularized", population=2, sample_size=2).sample_size == 2
+        assert _with(strategy, population=2).search.population == 2
+    assert _with("regularized", population=2, sample_size=2).params.sample_size == 2
     with pytest.raises(GenesisError, match="sample_size must not exceed population, got 3 > 2"):
-        SearchConfig(strategy="regularized", population=2)
+        EvolveConfig(search=SearchConfig(strategy="regularized", population=2))
 
 
 def test_constrained_accepts_either_budget():
-    assert SearchConfig(strategy="constrained", max_macs=1e6).max_macs == 1e6
-    assert SearchConfig(strategy="constrained", target_macs=1e6).target_macs == 1e6
+    cfg = EvolveConfig(search=SearchConfig(strategy="constrained", max_macs=1e6))
+    assert cfg.search.max_macs == 1e6
+    soft = cfg.with_overrides(search={"max_macs": "none"}, strategy={"target_macs": 1e6})
+    assert soft.params.target_macs == 1e6 and soft.search.max_macs is None
+    with pytest.raises(GenesisError, match="constrained needs max_macs .* or target_macs"):
+        cfg.with_overrides(search={"max_macs": "none"})
+
+
+def test_strategy_knobs_live_in_their_strategys_table(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[search]\nstrategy = "nsga2"\n[strategy.nsga2]\ndiversity = "crowding"\n'
+        "[strategy.regularized]\nsample_size = 5\n"
+    )
+    cfg = load_config(path)
+    assert cfg.params == NSGA2Params(diversity="crowding")
+    assert cfg.strategy["regularized"].sample_size == 5
+    assert "[strategy.nsga2]" in cfg.to_toml() and "diversity" not in cfg.to_toml().split("[")[1]
+    path.write_text("[strategy.nsga2]\nsample_size = 5\n")
+    with pytest.raises(
+        GenesisError, match=r"\[strategy.nsga2\]: unknown key\(s\) \['sample_size'\]"
+    ):
+        load_config(path)
+    path.write_text("[strategy.genetic]\nx = 1\n")
+    with pytest.raises(GenesisError, match="unknown strategy table"):
+        load_config(path)
+
+
+def test_an_older_config_keeps_its_strategy_knobs_in_search(tmp_path):
+    """A run folder's config.toml written before the knobs moved still resumes as it ran."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[search]\nstrategy = "constrained"\ntarget_macs = 2e6\npenalty = -0.2\n'
+        'crossover_prob = 0.1\nsample_size = 2\ndiversity = "crowding"\n'
+    )
+    cfg = load_config(path)
+    assert cfg.params == ConstrainedParams(target_macs=2e6, penalty=-0.2, crossover_prob=0.1)
+    assert cfg.strategy["regularized"].sample_size == 2
+    assert cfg.strategy["nsga2"].diversity == "crowding"
+    assert cfg.strategy["rl"].target_macs == 2e6
 
 
 def test_configs_are_frozen():

@@ -283,7 +283,6 @@ def _cfg(seed: int = 2) -> EvolveConfig:
             population=4,
             budget_evals=BUDGET,
             max_macs=MAX_MACS,
-            target_macs=TARGET,
             max_params=None,
             seconds=None,
             seed=seed,
@@ -292,6 +291,7 @@ def _cfg(seed: int = 2) -> EvolveConfig:
         proxy=ProxyConfig(fitness="synthetic", rungs=()),
         final=FinalConfig(top_k=1),
         execution=ExecutionConfig(workers=1),
+        strategy={"rl": {"target_macs": TARGET}},
     )
 
 

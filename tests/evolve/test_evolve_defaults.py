@@ -1,6 +1,6 @@
 """The main job's defaults, and the rules that keep other commands and older run folders
 doing what they did: ``epochs`` alone means one rung, a run folder's missing keys take
-:func:`evolve.config.run_base`, ``tune`` starts from :func:`evolve.tune.tune_base`; the final
+:func:`evolve.bases.run_base`, ``tune`` starts from :func:`evolve.bases.tune_base`; the final
 step's batch, learning-rate scaling and shared cores."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import pytest
 import torch
 
 import evolve.evaluate as evaluate
-from evolve.config import EvolveConfig, FinalConfig, load_config, run_base
+from evolve.bases import run_base, tune_base
+from evolve.config import EvolveConfig, FinalConfig, load_config
 from evolve.evaluate import evaluate_task, make_task
 from evolve.executors import InlineExecutor
 from evolve.final import run_final, select_final
 from evolve.search import Search
-from evolve.tune import tune_base
 from genesis import GenesisError, build_architecture
 from genesis.cli import main
 from genesis.runfolder import RunFolder

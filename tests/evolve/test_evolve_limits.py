@@ -20,6 +20,7 @@ from evolve.config import (
     load_config,
 )
 from evolve.space import SpaceConfig
+from evolve.strategies.params import ConstrainedParams, NSGA2Params, ScoreParams
 from evolve.tune import MAX_TUNE_VALUES, TuneConfig
 from genesis import GenesisError
 from genesis.cli import main
@@ -31,13 +32,13 @@ from genesis.cli import main
         (SearchConfig, {"population": MAX_POPULATION + 1}, "MAX_POPULATION = 1000"),
         (SearchConfig, {"generations": 10**9}, "population x \\(generations \\+ 1\\) is"),
         (SearchConfig, {"budget_evals": MAX_EVALUATIONS + 1}, "budget_evals is 100001 evaluations"),
-        (SearchConfig, {"penalty": "abc"}, "search penalty must be a finite number, got 'abc'"),
+        (ScoreParams, {"penalty": "abc"}, "strategy rl penalty must be a finite number, got 'abc'"),
         (
-            SearchConfig,
+            ConstrainedParams,
             {"penalty": float("nan")},
-            "search penalty must be a finite number, got nan",
+            "strategy constrained penalty must be a finite number, got nan",
         ),
-        (SearchConfig, {"crossover_prob": "x"}, "crossover_prob must be in"),
+        (NSGA2Params, {"crossover_prob": "x"}, "crossover_prob must be in"),
         (FinalConfig, {"seed": "1"}, "final seed must be an integer, got '1'"),
         (FinalConfig, {"export_onnx": 1}, "final export_onnx must be true or false, got 1"),
         (ProxyConfig, {"split_seed": "0"}, "proxy split_seed must be an integer, got '0'"),
@@ -87,6 +88,7 @@ def test_matches_and_describe():
     "text",
     [
         '[search]\nstrategy = "constrained"\ntarget_macs = 1e6\npenalty = "abc"\n',
+        '[strategy.constrained]\npenalty = "abc"\n',
         '[space]\ntrain_init = "sample"\nweight_decay = [2.0, 3.0]\n',
         '[space]\npreset = "cifar10"\nchannels = [4096]\n',
         '[proxy]\ndevice = "tpu"\n',

@@ -27,6 +27,7 @@ from evolve.final import select_final
 from evolve.fitness import Individual, make_fitness_class
 from evolve.space import SpaceConfig
 from evolve.strategies import strategy_names
+from evolve.strategies.params import MOVED
 from genesis import Architecture, build_architecture
 from genesis.complexity import count_complexity
 
@@ -59,6 +60,7 @@ def _cfg(strategy: str = "nsga2", **search) -> EvolveConfig:
         seconds=None,
         seed=4,  # every strategy's front has 2 members or more: the final step retrains 2
     )
+    knobs = {k: search.pop(k) for k in list(search) if k in MOVED}  # [strategy.<name>]
     values.update(search)
     return EvolveConfig(
         search=SearchConfig(**values),
@@ -66,6 +68,7 @@ def _cfg(strategy: str = "nsga2", **search) -> EvolveConfig:
         proxy=ProxyConfig(fitness="synthetic", rungs=()),
         final=FinalConfig(top_k=2),
         execution=ExecutionConfig(workers=1),  # steady-state windows of one child
+        strategy={strategy: knobs},
     )
 
 

@@ -5,6 +5,14 @@ search, a seed, the proxy settings), and so is the record that comes back, so it
 process and machine boundaries unchanged and the result depends on nothing but the task: the
 same task gives the same record on any executor (exactly so for the ``synthetic`` fitness and
 for CPU training).
+
+A task that keeps its weights (``weights_path``: the final step, a study) keeps what they
+expect of their input beside them (:func:`genesis.preprocess.write_sidecar`, ``W.pt`` ->
+``W.preprocess.json``) and writes it into the ONNX and standalone files it exports. Only a
+final task's record keeps it too (``preprocess``, for ``final.json``): the logs of a search or a
+study, a record per training, do not repeat the class names (None).
+A final task names its member (``member``: the search's hash): its standalone file names that
+hash and embeds the recipe the final step trained with (:func:`trained_recipe`).
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +34,7 @@ from genesis.runfolder import atomic_write
 __all__ = [
     "failure_record",
     "make_task",
+    "trained_recipe",
     "evaluate_task",
     "synthetic_accuracy",
     "synthetic_curve",
@@ -57,13 +66,15 @@ def make_task(
     weights_path: str | None = None,
     onnx_path: str | None = None,
     python_path: str | None = None,
+    member: str | None = None,
 ) -> dict[str, Any]:
     """The plain-data task for :func:`evaluate_task`.
 
     ``arch`` is the architecture or its JSON (a search serializes each candidate once);
     ``complexity`` its (MACs, params) when already counted. ``epochs`` defaults to the proxy's
     for a search task; None (a final task, a tuning run's proxy) means the architecture's own,
-    which the trainer resolves.
+    which the trainer resolves. ``member`` is the search's hash of a final step's member, whose
+    ``arch`` carries the final step's recipe (so another hash).
     """
     text = arch if isinstance(arch, str) else arch.to_json()
     if complexity is None:
@@ -81,6 +92,7 @@ def make_task(
         "weights_path": weights_path,
         "onnx_path": onnx_path,
         "python_path": python_path,  # standalone PyTorch source (genesis.standalone)
+        "member": member,  # the search's hash of a final step's member
     }
 
 
@@ -96,6 +108,24 @@ def failure_record(task: dict[str, Any], status: str, message: str) -> dict[str,
         batch_size=batch,
         final=bool(task.get("final")),
     ).to_dict()
+
+
+def trained_recipe(arch: Architecture, record: dict[str, Any]) -> Architecture:
+    """``arch`` with the recipe its training (``record``) ran: the batch it trained at (halved
+    after an out-of-memory retry) and the epochs it completed, in whole epochs (at least 1, as a
+    genome holds them; the record keeps the exact figure).
+
+    Examples
+    --------
+    >>> from genesis.presets import build_architecture
+    >>> arch = build_architecture("fashion-mnist", seed=0)
+    >>> t = trained_recipe(arch, {"batch_size": 64, "epochs": 2.0}).train
+    >>> t.batch_size, t.epochs, t.lr == arch.train.lr
+    (64, 2, True)
+    """
+    epochs = max(1, round(float(record.get("epochs") or 0)))
+    batch = int(record.get("batch_size") or arch.train.batch_size)
+    return arch.replace(train=replace(arch.train, batch_size=batch, epochs=epochs))
 
 
 @lru_cache(maxsize=4)
@@ -249,6 +279,13 @@ def _train(
         return_state=True,
     )
     record = result.to_dict()
+    preprocess = None
+    if task.get("weights_path") and record.get("preprocess") is not None:
+        from genesis.preprocess import Preprocess
+
+        preprocess = Preprocess.from_dict(record["preprocess"])
+    if not task["final"]:  # logs of many records stay lean (see the module docstring)
+        record["preprocess"] = None
     if state is not None and task.get("state_path"):
         import io
 
@@ -265,11 +302,20 @@ def _train(
         buf = io.BytesIO()
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
         atomic_write(task["weights_path"], buf.getvalue())
+        if preprocess is not None:
+            from genesis.preprocess import write_sidecar
+
+            write_sidecar(task["weights_path"], preprocess)
+        member = task.get("member")
+        # a final member's files say how it was trained: the recipe the final step ran
+        recipe = trained_recipe(arch, record) if member else arch
         if task.get("onnx_path"):
             from genesis.export import export_onnx
 
             try:
-                record["onnx_max_diff"] = export_onnx(model.cpu().float(), arch, task["onnx_path"])
+                record["onnx_max_diff"] = export_onnx(
+                    model.cpu().float(), recipe, task["onnx_path"], preprocess=preprocess
+                )
             except Exception as exc:  # an export problem must not lose the trained result
                 record["onnx_error"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         if task.get("python_path"):
@@ -277,7 +323,11 @@ def _train(
 
             try:
                 record["python_max_diff"] = export_python(
-                    model.cpu().float(), arch, task["python_path"]
+                    model.cpu().float(),
+                    recipe,
+                    task["python_path"],
+                    preprocess=preprocess,
+                    member=member,
                 )
             except Exception as exc:  # likewise
                 record["python_error"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]

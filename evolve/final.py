@@ -2,22 +2,29 @@
 
 Up to ``final.top_k`` members spread along the front (the most accurate always among them)
 train on the whole training set (train + validation) and are scored once on the official test
-split, the only use of it. Each member's weights (``state_dict``) and, optionally, its ONNX
-model go to ``final/`` in the run folder; ``final.json`` records every finished member at once,
-so a resumed run retrains only the members still missing.
+split, the only use of it. Each member's weights (``final/H.pt``, a ``state_dict``), what they
+expect of their input (``final/H.preprocess.json``), its standalone source (``final/H.py``)
+and, optionally, its ONNX model go to ``final/`` in the run folder; ``final.json`` records every
+finished member at once, so a resumed run retrains only the members still missing.
+
+Each entry of ``final.json`` keeps the member's test record, its ``preprocess``
+(:class:`genesis.preprocess.Preprocess` as a dict: shape, channel order, mean, std, class
+names) and ``train``, the recipe the final step trained it with (its own batch and learning
+rate, or the final step's, and the epochs completed): what ``final/H.py`` and the ONNX model
+embed, under the member's hash H.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from evolve.config import EvolveConfig
-from evolve.evaluate import make_task
+from evolve.evaluate import make_task, trained_recipe
 from evolve.executors import Executor
 from evolve.fitness import Individual
-from genesis import GenesisError
+from genesis import Architecture, GenesisError
 from genesis.runfolder import RunFolder
 
 __all__ = ["run_final", "select_final"]
@@ -72,6 +79,7 @@ def run_final(
     done = {r["hash"]: r for r in _read_done(folder)}
     (folder.path / "final").mkdir(exist_ok=True)
     todo = []
+    texts: dict[int, str] = {}  # what each member trains with: its genome, the final recipe
     for i, ind in enumerate(chosen):
         if ind.hash in done:
             continue
@@ -93,7 +101,9 @@ def run_final(
             weights_path=str(folder.path / folder.final_ref(ind.hash, ".pt")),
             onnx_path=str(onnx) if onnx else None,
             python_path=str(folder.path / folder.final_ref(ind.hash, ".py")),
+            member=ind.hash,
         )
+        texts[i] = text
         todo.append((i, task))
     for _, task in todo:  # fewer members than workers: the idle workers' cores go to them
         task["share"] = max(1, executor.workers // len(todo))
@@ -111,7 +121,7 @@ def run_final(
 
     def finished(i: int, record: dict[str, Any]) -> None:
         ind = chosen[i]
-        entry = _entry(folder, ind, record, fcfg.export_onnx)
+        entry = _entry(folder, ind, record, fcfg.export_onnx, texts[i])
         done[ind.hash] = entry
         folder.write_json("final.json", [done[c.hash] for c in chosen if c.hash in done])
         if tracker is not None:
@@ -144,13 +154,20 @@ def _read_done(folder: RunFolder) -> list[dict[str, Any]]:
 
 
 def _entry(
-    folder: RunFolder, ind: Individual, record: dict[str, Any], onnx: bool
+    folder: RunFolder, ind: Individual, record: dict[str, Any], onnx: bool, text: str
 ) -> dict[str, Any]:
-    """A member's ``final.json`` entry: its test record, and links to the files that exist."""
+    """A member's ``final.json`` entry: its test record, what its weights expect of their
+    input, the recipe that trained them (``text``, the genome it trained with, and the record's
+    batch and epochs), and links to the files that exist."""
 
     def written(suffix: str) -> str | None:
         ref = folder.final_ref(ind.hash, suffix)
         return ref if record.get("status") == "ok" and (folder.path / ref).exists() else None
+
+    # a recipe and preprocessing only for weights that were trained and kept (the synthetic
+    # fitness trains none)
+    kept = written(".pt") is not None
+    recipe = asdict(trained_recipe(Architecture.from_json(text), record).train) if kept else None
 
     return {
         "hash": ind.hash,
@@ -162,4 +179,7 @@ def _entry(
         # plain PyTorch source (genesis.standalone): imports only torch, loads the weights
         "python": written(".py") if not record.get("python_error") else None,
         "architecture": folder.arch_ref(ind.hash),
+        # what the weights expect of their input (also beside them: final/H.preprocess.json)
+        "preprocess": record.get("preprocess") if kept else None,
+        "train": recipe,  # the recipe that trained the weights (final/H.py embeds it)
     }

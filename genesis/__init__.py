@@ -31,6 +31,7 @@ from genesis.ops import (
     register_op,
     unregister_op,
 )
+from genesis.preprocess import Preprocess
 from genesis.presets import (
     DEFAULT_PRESET,
     PRESETS,
@@ -55,6 +56,7 @@ __all__ = [
     "GenesisError",
     "Head",
     "OpSpec",
+    "Preprocess",
     "Preset",
     "Stage",
     "StemLayer",

@@ -4,6 +4,13 @@ Both artefacts carry the architecture JSON as metadata (ONNX ``metadata_props`` 
 ``genesis.architecture``; the ``.pt2`` archive's extra file ``genesis.architecture.json``), so an
 exported model says what it is. The batch dimension is dynamic.
 
+Given the :class:`~genesis.preprocess.Preprocess` of the weights, they carry what a user needs
+to feed the model too, as timm's ``pretrained_cfg`` does: the ONNX model in ``metadata_props``
+(``genesis.preprocess``: its JSON; and keys any ONNX reader can use: ``mean``, ``std``,
+``input_shape``, ``class_names`` and ``scale`` as JSON text, ``channel_order`` as ``grey``,
+``RGB`` or ``unnamed``, ``normalisation`` as the formula), the program as the extra file
+``genesis.preprocess.json``. Without it, ``normalisation`` says ``unknown``.
+
 Both exports are checked: the written file is loaded again (onnxruntime for ONNX, when it is
 installed; ``torch.export.load`` for the program) and its outputs on a random batch are compared
 with the module's. Outputs that differ by more than ``atol + rtol * |pytorch|`` (``ATOL`` and
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import stat
@@ -27,19 +35,30 @@ from torch import nn
 
 from genesis.files import checked_write
 from genesis.genome import Architecture
+from genesis.preprocess import Preprocess
 from graphs import GenesisError
 
 __all__ = [
     "ATOL",
     "METADATA_KEY",
+    "NORMALISATION",
+    "PREPROCESS_KEY",
     "RTOL",
     "export_onnx",
     "export_program",
     "load_weights",
+    "onnx_metadata",
     "read_onnx_architecture",
+    "read_onnx_preprocess",
 ]
 
 METADATA_KEY = "genesis.architecture"
+
+#: The metadata key (and, with ``.json``, the program's extra file) of the preprocessing JSON.
+PREPROCESS_KEY = "genesis.preprocess"
+
+#: The ``normalisation`` metadata of a model whose preprocessing is known.
+NORMALISATION = "(pixels / scale - mean) / std, per channel"
 
 #: Largest absolute difference allowed between an export's outputs and the module's (logits).
 ATOL = 1e-4
@@ -129,6 +148,38 @@ def _compare(
     return diff
 
 
+def onnx_metadata(arch: Architecture, preprocess: Preprocess | None) -> dict[str, str]:
+    """The ``metadata_props`` an ONNX export of ``arch`` carries (see the module docstring).
+
+    Examples
+    --------
+    >>> from genesis.presets import build_architecture
+    >>> arch = build_architecture("fashion-mnist", seed=0)
+    >>> onnx_metadata(arch, None)["normalisation"]
+    'unknown'
+    >>> p = Preprocess((1, 28, 28), "grey", (0.286,), (0.353,))
+    >>> meta = onnx_metadata(arch, p)
+    >>> meta["mean"], meta["std"], meta["input_shape"], meta["channel_order"]
+    ('[0.286]', '[0.353]', '[1, 28, 28]', 'grey')
+    """
+    meta = {METADATA_KEY: arch.to_json(indent=None)}
+    if preprocess is None:
+        meta["normalisation"] = "unknown"
+        return meta
+    preprocess.fits(arch.input_shape, arch.num_classes, "the preprocessing")
+    return {
+        **meta,
+        PREPROCESS_KEY: preprocess.to_json(),
+        "normalisation": NORMALISATION,
+        "mean": json.dumps(list(preprocess.mean)),
+        "std": json.dumps(list(preprocess.std)),
+        "scale": json.dumps(preprocess.scale),
+        "input_shape": json.dumps(list(preprocess.input_shape)),
+        "channel_order": preprocess.channels,
+        "class_names": json.dumps(list(preprocess.class_names), ensure_ascii=True),
+    }
+
+
 def export_onnx(
     model: nn.Module,
     arch: Architecture,
@@ -136,11 +187,15 @@ def export_onnx(
     check: bool = True,
     atol: float = ATOL,
     rtol: float = RTOL,
+    preprocess: Preprocess | None = None,
 ) -> float | None:
     """Write ``model`` (built from ``arch``) as ONNX with a dynamic batch and the JSON embedded.
 
     Parameters
     ----------
+    preprocess : Preprocess, optional
+        What the weights expect of their input, written to ``metadata_props``
+        (:func:`onnx_metadata`); without it the metadata says ``normalisation: unknown``.
     check : bool
         Reload the file with onnxruntime (when installed) and compare its outputs with the
         module's on a random batch of 3 (another batch size than the traced one).
@@ -156,12 +211,13 @@ def export_onnx(
     Raises
     ------
     GenesisError
-        When the outputs break the tolerance or are not finite; ``path`` is then left as it
-        was (the file replaces it only once checked).
+        When the outputs break the tolerance or are not finite, or ``preprocess`` does not fit
+        ``arch``; ``path`` is then left as it was (the file replaces it only once checked).
     """
     import onnx
 
     path = Path(path)
+    metadata = onnx_metadata(arch, preprocess)
     model = model.eval()
     x = _example(arch)
     with _quiet():
@@ -169,7 +225,8 @@ def export_onnx(
             model, (x,), dynamo=True, dynamic_shapes=({0: "batch"},), verbose=False
         )
     proto = program.model_proto
-    proto.metadata_props.add(key=METADATA_KEY, value=arch.to_json(indent=None))
+    for key, value in metadata.items():
+        proto.metadata_props.add(key=key, value=value)
     buf = io.BytesIO()
     onnx.save(proto, buf)
     try:
@@ -204,14 +261,29 @@ def read_onnx_architecture(path: str | os.PathLike) -> Architecture:
     raise GenesisError(f"{path} carries no {METADATA_KEY!r} metadata")
 
 
+def read_onnx_preprocess(path: str | os.PathLike) -> Preprocess | None:
+    """The preprocessing an ONNX file written by :func:`export_onnx` carries (validated:
+    :meth:`Preprocess.from_json`), or None when it says ``normalisation: unknown`` or carries
+    none."""
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    for prop in proto.metadata_props:
+        if prop.key == PREPROCESS_KEY:
+            return Preprocess.from_json(prop.value, f"{str(path)!r} metadata {PREPROCESS_KEY}")
+    return None
+
+
 def export_program(
     model: nn.Module,
     arch: Architecture,
     path: str | os.PathLike,
     atol: float = ATOL,
     rtol: float = RTOL,
+    preprocess: Preprocess | None = None,
 ) -> float:
-    """Write a ``torch.export`` program (``.pt2``) with a dynamic batch and the JSON embedded.
+    """Write a ``torch.export`` program (``.pt2``) with a dynamic batch and the JSON embedded
+    (and ``preprocess``, when given, as the extra file ``genesis.preprocess.json``).
 
     Returns the largest absolute difference between the reloaded program's outputs
     (``torch.export.load``) and the module's on a random batch of 3.
@@ -223,12 +295,16 @@ def export_program(
         then left as it was.
     """
     path = Path(path)
+    extra = {f"{METADATA_KEY}.json": arch.to_json(indent=None)}
+    if preprocess is not None:
+        preprocess.fits(arch.input_shape, arch.num_classes, "the preprocessing")
+        extra[f"{PREPROCESS_KEY}.json"] = preprocess.to_json()
     model = model.eval()
     batch = torch.export.Dim("batch", min=1, max=65536)
     with _quiet():
         program = torch.export.export(model, (_example(arch),), dynamic_shapes=({0: batch},))
     buf = io.BytesIO()
-    torch.export.save(program, buf, extra_files={f"{METADATA_KEY}.json": arch.to_json(indent=None)})
+    torch.export.save(program, buf, extra_files=extra)
     result: list[float] = []
 
     def verify(tmp: Path) -> None:

@@ -42,6 +42,10 @@ class TrainResult:
     # on the held-out part of the validation split (a search's ``proxy.holdout``): the search
     # never reads it; benchmarks score fronts on it, so a lucky evaluation does not count
     holdout_accuracy: float | None = None
+    # what the trained network expects of its input (genesis.preprocess.Preprocess.to_dict: shape,
+    # channel order, the mean and std it was normalised with, class names); None without a model
+    # or in a record written before it existed
+    preprocess: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

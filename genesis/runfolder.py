@@ -27,6 +27,8 @@ Layout of ``DIR``::
     tensorboard/            TensorBoard event files (genesis.tracking)
     final.json              final retraining of the chosen members (test accuracy)
     final/H.pt, H.onnx      their weights (state_dict) and ONNX models
+    final/H.preprocess.json what the weights expect of their input (genesis.preprocess: shape,
+                            channel order, mean, std, class names)
     final/H.py              their standalone PyTorch source (imports only torch)
     rungs/H-rK.pt           multi-fidelity: where candidate H stands after rung K (weights,
                             optimizer and generator state, tensors only), until it goes on

@@ -41,6 +41,7 @@ from genesis.compiler import compile_architecture
 from genesis.complexity import ArchComplexity, check_costs, count_complexity
 from genesis.data import Splits
 from genesis.genome import Architecture, TrainConfig
+from genesis.preprocess import Preprocess
 from genesis.record import STATUSES, TrainResult
 from graphs import GenesisError
 
@@ -54,6 +55,7 @@ __all__ = [
     "evaluate",
     "scorer",
     "lr_at",
+    "preprocess_of",
 ]
 
 
@@ -213,6 +215,16 @@ def _stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     trains on: what its inputs are normalised with, then and at every evaluation."""
     xf = x.float().div_(255)
     return xf.mean(dim=(0, 2, 3)).cpu(), xf.std(dim=(0, 2, 3)).clamp_min(1e-3).cpu()
+
+
+def preprocess_of(splits: Splits, mean: torch.Tensor, std: torch.Tensor) -> Preprocess:
+    """The :class:`~genesis.preprocess.Preprocess` of a training on ``splits`` that normalised
+    with ``mean`` and ``std`` (:func:`_stats`): its input shape, channel order and class names
+    come from the dataset. Each number is the shortest decimal that reads back as the float32
+    the training used (:func:`genesis.preprocess.float32_round`): exactly that value."""
+    return Preprocess.from_stats(
+        splits.train_x.shape[1:], mean.tolist(), std.tolist(), splits.dataset.classes or ()
+    )
 
 
 def scorer(
@@ -582,6 +594,7 @@ def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, s
         error=error,
         history=history,
         holdout_accuracy=held,
+        preprocess=preprocess_of(splits, mean, std).to_dict(),
     )
     state = {
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},

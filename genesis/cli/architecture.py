@@ -14,7 +14,7 @@ from genesis.cli.common import parse_param, refuse_run_outputs
 from genesis.complexity import format_count
 from genesis.description import describe
 from genesis.fingerprint import architecture_hash
-from genesis.genome import load_architecture, save_architecture
+from genesis.genome import Architecture, load_architecture, save_architecture
 from genesis.ops import op_names
 from genesis.presets import DEFAULT_PRESET, PRESETS, build_architecture
 from graphs import DEFAULT_OP, GenesisError, family_names, get_family
@@ -246,9 +246,73 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         metavar="OUT.py",
         help="write standalone PyTorch source here (imports only torch; build_model(weights))",
     )
-    exp.add_argument("--weights", metavar="STATE_DICT", help="trained weights (a state_dict file)")
+    exp.add_argument(
+        "--weights",
+        metavar="STATE_DICT",
+        help="trained weights (a state_dict file); the preprocessing saved beside them "
+        "(W.preprocess.json for W.pt: input shape, channel order, mean, std, class names) is "
+        "embedded in what is written",
+    )
+    exp.add_argument(
+        "--mean",
+        type=_floats,
+        metavar="M[,M...]",
+        help="per-channel mean the weights were normalised with, in [0, 1] units (overrides "
+        "the preprocessing file's)",
+    )
+    exp.add_argument(
+        "--std",
+        type=_floats,
+        metavar="S[,S...]",
+        help="per-channel std the weights were normalised with, in [0, 1] units (likewise)",
+    )
     exp.add_argument("--seed", type=int, default=0, help="init seed when no weights are given")
     exp.set_defaults(func=cmd_export)
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    """``--mean`` / ``--std``: comma-separated finite numbers."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
+
+
+def _export_preprocess(args: argparse.Namespace, arch: Architecture) -> tuple[Any, str]:
+    """What the exported files carry about their input, and where it came from: the file
+    beside ``--weights`` (validated: a file from someone else), with ``--mean`` / ``--std``
+    over it; (None, why) when nothing is known."""
+    from dataclasses import replace
+
+    from genesis.preprocess import Preprocess, channel_order, read_sidecar, sidecar_path
+
+    found = read_sidecar(args.weights) if args.weights else None
+    source = str(sidecar_path(args.weights)) if found is not None else ""
+    if args.mean is None and args.std is None:
+        return found, source
+    if found is None and (args.mean is None or args.std is None):
+        given, other = ("--mean", "--std") if args.mean is not None else ("--std", "--mean")
+        raise GenesisError(
+            f"{given} needs {other} too when no preprocessing file is beside the weights"
+        )
+    try:
+        if found is None:
+            c = arch.input_shape[0]
+            found = Preprocess(tuple(arch.input_shape), channel_order(c), args.mean, args.std)
+        else:
+            found = replace(
+                found,
+                mean=args.mean if args.mean is not None else found.mean,
+                std=args.std if args.std is not None else found.std,
+            )
+    except GenesisError as exc:
+        raise GenesisError(f"--mean/--std: {exc}") from None
+    return found, " and ".join(x for x in (source, "--mean/--std") if x)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -256,31 +320,49 @@ def cmd_export(args: argparse.Namespace) -> int:
     refuse_run_outputs(args, "onnx", "program", "python")
     from genesis.compiler import compile_architecture
     from genesis.export import export_onnx, export_program, load_weights
+    from genesis.preprocess import sidecar_path
 
     if not (args.onnx or args.program or args.python):
         raise GenesisError(
             "export needs at least one of --onnx OUT.onnx, --program OUT.pt2 or --python OUT.py"
         )
     arch = load_architecture(args.file)
+    # the preprocessing is read and checked before any compiling or writing
+    preprocess, source = _export_preprocess(args, arch)
+    if preprocess is not None:
+        preprocess.fits(arch.input_shape, arch.num_classes, f"the preprocessing of {source}")
     model = compile_architecture(arch, seed=args.seed)
     if args.weights:
         load_weights(model, args.weights)
+    if preprocess is not None:
+        print(f"preprocessing from {source}: {preprocess.describe()}")
     if args.onnx:
-        diff = export_onnx(model, arch, args.onnx)
+        diff = export_onnx(model, arch, args.onnx, preprocess=preprocess)
         check = "not checked (onnxruntime missing)" if diff is None else f"max |diff| {diff:.2e}"
         print(f"wrote {args.onnx}: ONNX, dynamic batch, outputs vs PyTorch {check}")
     if args.python:
         from genesis.standalone import export_python
 
-        diff = export_python(model, arch, args.python)
+        diff = export_python(model, arch, args.python, preprocess=preprocess)
         print(
             f"wrote {args.python}: standalone PyTorch (imports only torch), outputs vs genesis "
             f"max |diff| {diff:.2e}"
         )
     if args.program:
-        diff = export_program(model, arch, args.program)
+        diff = export_program(model, arch, args.program, preprocess=preprocess)
         print(
             f"wrote {args.program}: torch.export program, outputs vs PyTorch max |diff| {diff:.2e}"
+        )
+    if preprocess is None:  # once written: a refused export says only why (one line)
+        beside = (
+            f"no {sidecar_path(args.weights).name} beside {args.weights}"
+            if args.weights
+            else "no --weights"
+        )
+        print(
+            f"warning: the weights' normalisation is unknown ({beside}, no --mean/--std); the "
+            "export records normalisation: unknown",
+            file=sys.stderr,
         )
     return 0
 

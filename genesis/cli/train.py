@@ -63,7 +63,12 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="train on a dataset of fewer classes than the architecture's outputs (else an error)",
     )
-    tr.add_argument("--out", metavar="DIR", help="save weights.pt, result.json, architecture.json")
+    tr.add_argument(
+        "--out",
+        metavar="DIR",
+        help="save weights.pt, weights.preprocess.json (what the weights expect of their input: "
+        "shape, channel order, mean, std, class names), result.json, architecture.json",
+    )
     tr.add_argument("--json", action="store_true", help="print the record as one JSON object")
     tr.set_defaults(func=cmd_train)
 
@@ -122,7 +127,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         save_architecture(arch, out / "architecture.json")
         if model is not None:
-            torch.save({k: v.cpu() for k, v in model.state_dict().items()}, out / "weights.pt")
+            import io
+
+            from genesis.files import atomic_write
+            from genesis.preprocess import Preprocess, write_sidecar
+
+            buf = io.BytesIO()
+            torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buf)
+            atomic_write(out / "weights.pt", buf.getvalue())
+            if result.preprocess is not None:  # weights.preprocess.json
+                write_sidecar(out / "weights.pt", Preprocess.from_dict(result.preprocess))
         _write_json(out / "result.json", record)
         from genesis.tracking import Tracker
 
@@ -144,7 +158,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if out is not None:
             print(
                 f"saved {out}/architecture.json, result.json"
-                + (", weights.pt" if model is not None else "")
+                + (", weights.pt, weights.preprocess.json" if model is not None else "")
             )
     return 0 if result.status == "ok" else 1
 

@@ -20,6 +20,13 @@ Sources (``load_dataset(spec)``):
 - ``"canary"``: a tiny seeded dataset whose test split detects being read by mistake (see
   :func:`canary_dataset`), for end-to-end tests of a real search.
 
+Every dataset names its classes (``Dataset.classes``, one printable line each, carried by every
+model trained on it: :mod:`genesis.preprocess`): Fashion-MNIST's ten official names
+(:data:`FASHION_MNIST_CLASSES`), CIFAR-10's (:data:`CIFAR10_CLASSES`), an image folder's class
+subfolder names (a name that is not one printable line of at most ``MAX_CLASS_NAME_CHARS`` is
+refused), and the labels themselves (``"0"``, ``"1"``, ...) for MNIST, other IDX folders and the
+synthetic sets.
+
 The canary
 ----------
 In ``"canary"`` each class is a stripe orientation (class ``k`` of ``K``: stripes at ``k * 180 / K``
@@ -56,10 +63,10 @@ Cap                        What it bounds
 =========================  =====================================================================
 """
 
-from genesis.data.cifar import MAX_CIFAR_BATCH_BYTES
+from genesis.data.cifar import CIFAR10_CLASSES, MAX_CIFAR_BATCH_BYTES
 from genesis.data.dataset import Dataset, Splits, check_fits, make_splits, validation_size
 from genesis.data.generated import canary_dataset, synthetic_dataset
-from genesis.data.idx import MAX_IDX_BYTES, MAX_IDX_DIMS, read_idx
+from genesis.data.idx import FASHION_MNIST_CLASSES, MAX_IDX_BYTES, MAX_IDX_DIMS, read_idx
 from genesis.data.images import (
     IMAGE_FORMATS,
     IMAGE_SUFFIXES,
@@ -77,7 +84,9 @@ from genesis.data.sources import DATA_DIRS, load_dataset
 __all__ = [
     "Dataset",
     "Splits",
+    "CIFAR10_CLASSES",
     "DATA_DIRS",
+    "FASHION_MNIST_CLASSES",
     "IMAGE_FORMATS",
     "IMAGE_SUFFIXES",
     "MAX_CIFAR_BATCH_BYTES",

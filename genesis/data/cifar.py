@@ -12,7 +12,21 @@ from genesis.data.reads import _refusal
 from genesis.files import Refused, read_regular
 from graphs import GenesisError
 
-__all__ = ["MAX_CIFAR_BATCH_BYTES"]
+__all__ = ["CIFAR10_CLASSES", "MAX_CIFAR_BATCH_BYTES"]
+
+#: CIFAR-10's class names, by label (the ``label_names`` of its ``batches.meta``).
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 
 #: Largest CIFAR-10 python batch file, in bytes, checked before it is unpickled (a real batch
 #: holds 31 MB: 10,000 images of 3072 bytes, their labels and file names).
@@ -93,4 +107,5 @@ def _cifar_folder(folder: Path) -> Dataset:
         torch.from_numpy(ty),
         10,
         flip=True,
+        classes=CIFAR10_CLASSES,
     )

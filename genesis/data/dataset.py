@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from genesis.preprocess import check_class_names
 from graphs import GenesisError
 
 __all__ = ["Dataset", "Splits", "check_fits", "make_splits", "validation_size"]
@@ -24,6 +25,20 @@ class Dataset:
     test_y: torch.Tensor  # int64 (M,)
     num_classes: int  # labels are 0..num_classes-1
     flip: bool = False  # horizontal flips are a valid augmentation (not for digits)
+    # the name of each label, one printable line each; None: the labels themselves, "0", "1"...
+    classes: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        names = self.classes
+        if names is None:
+            names = tuple(str(k) for k in range(self.num_classes))
+        names = tuple(names)
+        if len(names) != self.num_classes:
+            raise GenesisError(
+                f"dataset {self.name!r} has {self.num_classes} classes but {len(names)} class names"
+            )
+        check_class_names(names, f"dataset {self.name!r}")
+        object.__setattr__(self, "classes", names)
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -16,7 +16,21 @@ from genesis.data.reads import _read_upto, _refusal
 from genesis.files import Refused, open_regular
 from graphs import GenesisError
 
-__all__ = ["IDX_FILES", "MAX_IDX_BYTES", "MAX_IDX_DIMS", "read_idx"]
+__all__ = ["FASHION_MNIST_CLASSES", "IDX_FILES", "MAX_IDX_BYTES", "MAX_IDX_DIMS", "read_idx"]
+
+#: Fashion-MNIST's class names, by label (Xiao et al. 2017, the dataset's README).
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 IDX_FILES = {
     "train_x": "train-images-idx3-ubyte",
@@ -140,7 +154,11 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return data.reshape(dims)
 
 
-def _idx_folder(folder: Path, name: str, flip: bool) -> Dataset:
+def _idx_folder(
+    folder: Path, name: str, flip: bool, classes: tuple[str, ...] | None = None
+) -> Dataset:
+    """The dataset of the four IDX files in ``folder``; ``classes`` names its labels when they
+    fit (labels 0..len(classes)-1), else they are named by number."""
     arrays = {}
     for key, stem in IDX_FILES.items():
         for candidate in (folder / stem, folder / f"{stem}.gz"):
@@ -170,13 +188,14 @@ def _idx_folder(folder: Path, name: str, flip: bool) -> Dataset:
         raise GenesisError(
             f"IDX files in {str(folder)!r} hold no examples: images {tx.shape}, test {vx.shape}"
         )
-    classes = int(max(ty.max(), vy.max())) + 1
+    count = int(max(ty.max(), vy.max())) + 1
     return Dataset(
         name,
         torch.from_numpy(tx).unsqueeze(1),
         torch.from_numpy(ty.astype(np.int64)),
         torch.from_numpy(vx).unsqueeze(1),
         torch.from_numpy(vy.astype(np.int64)),
-        classes,
+        count,
         flip,
+        classes[:count] if classes is not None and count <= len(classes) else None,
     )

@@ -18,6 +18,7 @@ from genesis.data.dataset import Dataset
 from genesis.data.reads import _refusal
 from genesis.files import Refused, open_regular
 from genesis.limits import MAX_CLASSES
+from genesis.preprocess import check_class_names
 from graphs import GenesisError
 
 __all__ = [
@@ -204,6 +205,9 @@ def _class_files(
             f"image folder {tree.path(top)!r} holds {len(names)} class folders; the cap is "
             f"MAX_CLASSES = {MAX_CLASSES}"
         )
+    # the names become the model's class names (its metadata, the standalone file): one
+    # printable line each, checked before any image is looked at
+    check_class_names(names, f"image folder {tree.path(top)!r}")
     return {name: _images_below(tree, (*top, name)) for name in names}
 
 
@@ -459,4 +463,6 @@ def image_folder(
     y = np.array([label for _, label in files], dtype=np.int64)
     tx, vx = (torch.from_numpy(x) for x in xs)
     ty, vy = torch.from_numpy(y[train_at]), torch.from_numpy(y[test_at])
-    return Dataset(f"images:{folder}", tx, ty, vx, vy, len(classes), flip=False)
+    return Dataset(
+        f"images:{folder}", tx, ty, vx, vy, len(classes), flip=False, classes=tuple(classes)
+    )

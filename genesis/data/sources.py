@@ -9,7 +9,7 @@ from pathlib import Path
 from genesis.data.cifar import _cifar_folder
 from genesis.data.dataset import Dataset
 from genesis.data.generated import canary_dataset, synthetic_dataset
-from genesis.data.idx import IDX_FILES, _idx_folder
+from genesis.data.idx import FASHION_MNIST_CLASSES, IDX_FILES, _idx_folder
 from genesis.data.images import MAX_ENTRIES, image_folder
 from graphs import GenesisError
 
@@ -69,7 +69,9 @@ def _load(spec: str, resolution: int | None) -> Dataset:
     if spec in ("fashion-mnist", "mnist"):
         for root in DATA_DIRS:
             if root and (Path(root) / spec).is_dir():
-                return _idx_folder(Path(root) / spec, spec, flip=spec == "fashion-mnist")
+                fashion = spec == "fashion-mnist"
+                names = FASHION_MNIST_CLASSES if fashion else None  # mnist's are its digits
+                return _idx_folder(Path(root) / spec, spec, flip=fashion, classes=names)
         hint = (
             "install it with `apt-get install dataset-fashion-mnist` (./setup.sh does)"
             if spec == "fashion-mnist"

@@ -5,14 +5,22 @@ trained on train/val scores near 1 on ``val`` and near 0 on ``test``. A search r
 accuracy would mean the search scored on ``test``; a final record with a high one would mean the
 final step scored on ``val``. The final step's weights and ONNX files are reloaded and checked
 against the PyTorch module, and the report's links are followed.
+
+The final ONNX model and standalone file are scored as a user without genesis would score them:
+from what they carry alone (the ONNX model's ``metadata_props``; the file's ``preprocess()``, in
+a process where genesis cannot be imported), on the canary's raw uint8 test images; both give
+``final.json``'s test accuracy, and raw [0, 1] pixels another one.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,10 +28,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from genesis import load_architecture  # noqa: E402
+from genesis import architecture_hash, load_architecture  # noqa: E402
 from genesis.cli import main  # noqa: E402
 from genesis.compiler import compile_architecture  # noqa: E402
-from genesis.data import canary_dataset  # noqa: E402
+from genesis.data import canary_dataset, make_splits  # noqa: E402
+from genesis.preprocess import read_sidecar  # noqa: E402
+from genesis.train import _stats  # noqa: E402
 
 CONFIG = """\
 [space]
@@ -204,3 +214,131 @@ def test_the_report_links_only_to_files_that_exist(run, tmp_path):
     links = links_of(copy / "report.html")
     assert f["onnx"] not in links and f["weights"] in links
     assert all((copy / link).is_file() for link in links)
+
+
+# -- what the final files carry: a user scores them without genesis ----------------------------
+def test_the_final_preprocessing_is_what_the_final_training_used(run):
+    (f,) = json.loads((run / "final.json").read_text())
+    beside = read_sidecar(run / f["weights"])  # final/H.preprocess.json
+    assert beside is not None and beside.to_dict() == f["preprocess"]
+    # the final step trained on the whole training set as the search split it (val_size 400)
+    splits = make_splits(canary_dataset(), val_size=400)
+    mean, std = _stats(splits.full_train()[0])
+    assert torch.equal(torch.tensor(beside.mean, dtype=torch.float32), mean)
+    assert torch.equal(torch.tensor(beside.std, dtype=torch.float32), std)
+    assert beside.class_names == ("0", "1", "2", "3") and beside.channels == "grey"
+
+
+def raw_test_images():
+    """The canary's test images as a user has them: uint8 (N, H, W), and their labels."""
+    data = canary_dataset()
+    return data.test_x[:, 0].numpy(), data.test_y.numpy()
+
+
+def test_the_final_onnx_scores_its_test_accuracy_from_its_own_metadata(run):
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    (f,) = json.loads((run / "final.json").read_text())
+    session = ort.InferenceSession(str(run / f["onnx"]), providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    # only the file's own metadata, read as any ONNX user reads it
+    shape = json.loads(meta["input_shape"])
+    mean = np.array(json.loads(meta["mean"]), np.float32).reshape(1, -1, 1, 1)
+    std = np.array(json.loads(meta["std"]), np.float32).reshape(1, -1, 1, 1)
+    scale = json.loads(meta["scale"])
+    assert meta["channel_order"] == "grey" and shape == [1, 28, 28]
+    assert json.loads(meta["class_names"]) == ["0", "1", "2", "3"]
+    pixels, y = raw_test_images()
+    x = pixels.reshape(-1, *shape).astype(np.float32)
+    (name,) = [i.name for i in session.get_inputs()]
+
+    def accuracy(batch):
+        (logits,) = session.run(None, {name: batch.astype(np.float32)})
+        return float((logits.argmax(1) == y).mean()), logits.argmax(1)
+
+    acc, pred = accuracy((x / scale - mean) / std)
+    assert acc == pytest.approx(f["test_accuracy"], abs=1e-4)
+    assert (pred == (y + 1) % 4).mean() >= 0.9  # the trained net reads the next class
+    # raw [0, 1] pixels, as a user without the metadata would feed them: another accuracy
+    raw, _ = accuracy(x / 255)
+    assert abs(raw - f["test_accuracy"]) > 0.05
+
+
+def _block() -> str:
+    """The import block of tests/genesis/test_standalone.py (BLOCK): genesis unimportable."""
+    path = Path(__file__).parents[1] / "genesis" / "test_standalone.py"
+    spec = importlib.util.spec_from_file_location("_standalone_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BLOCK
+
+
+#: The final .py, its weights and raw uint8 (N, H, W) images: the file's preprocess() and
+#: model; prints the predictions, then the genesis modules loaded (none).
+SCORER = textwrap.dedent(
+    """
+    import json
+    model_file, weights, images = sys.argv[1:]
+    spec = importlib.util.spec_from_file_location("model", model_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.build_model(weights)
+    with torch.no_grad():
+        pred = model(module.preprocess(torch.load(images, weights_only=True))).argmax(1)
+    print(json.dumps(pred.tolist()))
+    print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("genesis", "graphs"))))
+    """
+)
+
+
+def test_the_final_standalone_file_scores_its_test_accuracy_without_genesis(run, tmp_path):
+    import numpy as np
+
+    (f,) = json.loads((run / "final.json").read_text())
+    pixels, y = raw_test_images()
+    torch.save(torch.from_numpy(pixels), tmp_path / "images.pt")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _block() + SCORER,
+            run / f["python"],
+            run / f["weights"],
+            tmp_path / "images.pt",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    predictions, loaded = proc.stdout.splitlines()
+    assert json.loads(loaded) == []  # nothing of genesis was loaded
+    pred = np.array(json.loads(predictions))
+    assert float((pred == y).mean()) == pytest.approx(f["test_accuracy"], abs=1e-4)
+    assert (pred == (y + 1) % 4).mean() >= 0.9
+
+
+def test_the_final_standalone_file_names_its_member_and_the_recipe_it_trained(run):
+    (f,) = json.loads((run / "final.json").read_text())
+    h = f["hash"]
+    member = load_architecture(run / f["architecture"])
+    assert architecture_hash(member) == h and f["python"] == f"final/{h}.py"
+    tree = ast.parse((run / f["python"]).read_text())
+    doc = ast.get_docstring(tree)
+    assert doc.startswith(f"RandWireNet {h}:") and f"from architecture {h} " in doc
+    constants = {t.id: n.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets}
+    train = json.loads(ast.literal_eval(constants["ARCHITECTURE"]))["train"]
+    # what the final step trained: the member's own batch and rate (--final-batch none), the
+    # epochs completed (a final step's batch and scaled rate: tests/evolve/test_evolve_final.py)
+    t = member.train
+    assert train == f["train"]
+    assert (train["batch_size"], train["lr"], train["epochs"]) == (t.batch_size, t.lr, f["epochs"])
+    assert t.epochs != f["epochs"]  # not the searched recipe
+    assert f"batch {t.batch_size}, learning rate {t.lr!r}, {f['epochs']:g} epochs" in doc
+    # the ONNX model embeds the same recipe
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(run / f["onnx"])).metadata_props}
+    assert json.loads(props["genesis.architecture"])["train"] == train

@@ -30,6 +30,7 @@ from genesis import GenesisError, architecture_hash, load_architecture
 from genesis.cli import main
 from genesis.compiler import compile_architecture
 from genesis.complexity import count_complexity
+from genesis.preprocess import read_sidecar
 from genesis.runfolder import RunFolder
 from visualize.study import summarize_settings, write_study_outputs
 
@@ -392,6 +393,10 @@ def test_a_real_study_trains_keeps_weights_and_scores_validation(tmp_path, capsy
         state = torch.load(out / "weights" / f"{e['key']}.pt", weights_only=True)
         arch = load_architecture(out / "architectures" / f"{e['hash']}.json")
         compile_architecture(arch, seed=0).load_state_dict(state)  # the network it trained
+        # beside them, what they expect of their input; the log does not repeat it
+        beside = read_sidecar(out / "weights" / f"{e['key']}.pt")
+        assert beside is not None and beside.input_shape == arch.input_shape
+        assert e["result"]["preprocess"] is None
     result = write_study_outputs(out)  # the tables can be rebuilt from the folder alone
     assert len(result["rows"]) == 2 and not result["problems"]
 

@@ -29,10 +29,17 @@ from genesis import (
 from genesis.cli import main
 from genesis.compiler import compile_architecture
 from genesis.ops import ReLUConvBN
+from genesis.preprocess import read_sidecar
 from genesis.train import resolve_device
 from graphs import to_dag
 
-FILES = {"architecture.json", "result.json", "weights.pt", "tensorboard"}
+FILES = {
+    "architecture.json",
+    "result.json",
+    "weights.pt",
+    "weights.preprocess.json",
+    "tensorboard",
+}
 
 
 def tiny_arch(ops=("conv_3x3", "conv_3x3")) -> Architecture:
@@ -145,6 +152,10 @@ def test_out_saves_architecture_result_and_loadable_weights(arch_file, tmp_path,
     assert any(not torch.equal(initial[k], v) for k, v in state.items())  # trained, not init
     model.eval()
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    # beside the weights, what they expect of their input: the record's, as the training used it
+    beside = read_sidecar(out_dir / "weights.pt")
+    assert beside is not None and beside.to_dict() == json.loads(out)["preprocess"]
+    assert beside.input_shape == (1, 28, 28) and beside.channels == "grey"
 
 
 def test_human_readable_summary(arch_file, tmp_path, capsys):
@@ -153,7 +164,10 @@ def test_human_readable_summary(arch_file, tmp_path, capsys):
     lines = out.splitlines()
     assert lines[0].startswith("ok: val accuracy 0.") or lines[0].startswith("ok: val accuracy 1.")
     assert "(synthetic)" in lines[0] and "1 epoch in" in lines[0] and "seed 0" in lines[0]
-    assert lines[-1] == f"saved {tmp_path / 'o'}/architecture.json, result.json, weights.pt"
+    assert lines[-1] == (
+        f"saved {tmp_path / 'o'}/architecture.json, result.json, weights.pt, "
+        "weights.preprocess.json"
+    )
 
 
 # -- bad input: exit 2, one line, nothing written -------------------------------------------------
@@ -233,7 +247,7 @@ def test_diverging_architecture_exits_1_with_its_record(diverging_file, tmp_path
     record = json.loads(out)
     assert record["status"] == "diverged" and record["accuracy"] is None
     assert record["error"].startswith("loss became nan")
-    assert {p.name for p in out_dir.iterdir()} == FILES - {"weights.pt"}
+    assert {p.name for p in out_dir.iterdir()} == FILES - {"weights.pt", "weights.preprocess.json"}
     assert json.loads((out_dir / "result.json").read_text()) == record
 
 

@@ -17,9 +17,9 @@ from genesis.compiler import compile_architecture
 from genesis.presets import build_architecture
 from genesis.standalone import export_python, python_source
 
-#: Run in a fresh interpreter where genesis (and its sibling packages) cannot be imported:
-#: import the written file, load the weights, run the saved batch, save the logits.
-RUNNER = textwrap.dedent(
+#: The start of a script for a fresh interpreter where genesis (and its sibling packages)
+#: cannot be imported; it fails unless the block holds.
+BLOCK = textwrap.dedent(
     """
     import importlib.abc, importlib.util, sys
 
@@ -37,7 +37,13 @@ RUNNER = textwrap.dedent(
     else:
         raise SystemExit("genesis is importable: the test proves nothing")
     import torch
+    """
+)
 
+#: Run where genesis cannot be imported (BLOCK): import the written file, load the weights,
+#: run the saved batch, save the logits.
+RUNNER = BLOCK + textwrap.dedent(
+    """
     model_file, weights, batch, out = sys.argv[1:]
     spec = importlib.util.spec_from_file_location("model", model_file)
     module = importlib.util.module_from_spec(spec)

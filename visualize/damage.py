@@ -7,8 +7,8 @@
 - ``damage_edges.png``: the drop of removing an edge against the in-degree of its target.
 
 Each figure shows every removal (jittered), the mean drop per degree with its standard error,
-one colour per graph family when the rows name families (a study's networks pooled), and
-Spearman's rho between degree and drop.
+one colour per graph family when the rows name families (a study's networks pooled, each
+family in the legend), and Spearman's rho between degree and drop with its n and p.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from genesis.files import atomic_write
 from genesis.tables import csv_bytes
-from visualize.plots import literal_text, plain_label
+from visualize.plots import literal_text, plain_label, spearman, spearman_text
 from visualize.runs import number
 from visualize.study import family_color, plain_target
 
@@ -37,18 +37,9 @@ _FIGURES = (
 )
 
 
-def _spearman(xs: list[float], ys: list[float]) -> float | None:
-    from scipy import stats
-
-    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
-        return None
-    rho = stats.spearmanr(xs, ys).statistic
-    return float(rho) if math.isfinite(rho) else None
-
-
 def damage_summary(rows: list[dict[str, Any]]) -> list[str]:
     """Lines in words: per kind, how many removals, the mean and largest drop, and Spearman's
-    rho of the drop against the degree the figures plot."""
+    rho of the drop against the degree the figures plot, with its p."""
     lines = []
     nets = sum(1 for r in rows if r.get("kind") == "none")
     for kind, column, label, _ in _FIGURES:
@@ -59,11 +50,12 @@ def damage_summary(rows: list[dict[str, Any]]) -> list[str]:
         if not pts:
             continue
         drops = [100 * y for _, y in pts]
-        rho = _spearman([x for x, _ in pts], drops)
+        rho, p, n = spearman([x for x, _ in pts], drops)
         lines.append(
             f"{kind} removals: {len(pts)} over {nets} network(s), drop mean "
             f"{statistics.fmean(drops):.2f} pt, largest {max(drops):.2f} pt; "
-            f"Spearman rho vs {label} " + ("-" if rho is None else f"{rho:+.2f}")
+            f"Spearman rho vs {label} "
+            + ("-" if rho is None else f"{rho:+.2f} (n = {n}, p = {p:.2g})")
         )
     return lines
 
@@ -106,7 +98,12 @@ def damage_plots(rows: list[dict[str, Any]], folder: str | os.PathLike) -> dict[
             ys = np.array([y for _, y in sel], dtype=float)
             shift = 0.12 * (i - (len(families) - 1) / 2)
             ax.scatter(
-                xs + shift + rng.uniform(-0.05, 0.05, len(xs)), ys, s=7, alpha=0.35, color=color
+                xs + shift + rng.uniform(-0.05, 0.05, len(xs)),
+                ys,
+                s=7,
+                alpha=0.35,
+                color=color,
+                label=None if fam else f"each removal ({len(xs)})",
             )
             degrees = sorted(set(xs.tolist()))
             means = [ys[xs == d].mean() for d in degrees]
@@ -122,16 +119,14 @@ def damage_plots(rows: list[dict[str, Any]], folder: str | os.PathLike) -> dict[
                 marker="o",
                 ms=4,
                 capsize=2,
-                label=fam or None,
+                label=f"{fam}: mean ± s.e. per degree" if fam else "mean ± s.e. per degree",
             )
-        rho = _spearman([x for x, _, _ in pts], [y for _, y, _ in pts])
-        ax.set_title(f"Spearman rho = {'-' if rho is None else f'{rho:+.2f}'}", fontsize=9)
+        ax.set_title(spearman_text([x for x, _, _ in pts], [y for _, y, _ in pts]), fontsize=9)
         ax.set_xlabel(label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"{split_name} accuracy drop (pt)".strip())
         ax.axhline(0, color="#888888", lw=0.6)
-        if any(families):
-            ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
         fig.tight_layout()
         out[kind] = save_figure(fig, plain_target(folder, name))

@@ -23,9 +23,11 @@ import base64
 import html
 import io
 import os
+import re
 import tempfile
 import time
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +56,16 @@ from visualize.study import (
     summary_lines,
 )
 
-__all__ = ["check_output", "write_report"]
+__all__ = ["check_output", "draw_counts", "generations_text", "write_report"]
 
 #: Each objective cost in words (headings).
 _COST_NAMES = {"macs": "MACs", "memory": "peak memory", "latency": "latency"}
+
+#: Config tables a run of each kind (:attr:`RunData.kind`) writes but does not use.
+_UNUSED_TABLES = {"search": ("tune",), "tune": ("space",)}
+
+#: The cap a skipped draw was over, as its reason names it (``macs 3e6 > max_macs 2e6``).
+_CAP = re.compile(r"max_[a-z_]{1,20}")
 
 #: Measured costs a Pareto member may carry: record key, column heading.
 _MEASURED = (("latency_ms", "latency (ms)"), ("memory_kb", "memory (KiB)"))
@@ -197,23 +205,29 @@ def write_report(
 
     # -- summary ---------------------------------------------------------------------------------
     points = run.points()
-    trained = run.trained()
     last = run.logbook[-1] if run.logbook else {}
+    counts = draw_counts(run)
     add("<h2>Summary</h2><table>")
     for name, value in (
-        ("trained evaluations", len(trained)),
+        ("candidates trained (first rung)", counts["trained"]),
+        ("trainings at later rungs (promoted)", counts["promoted"]),
+        ("failed trainings, by status", _tally(counts["failed"])),
+        ("skipped (over a cap), by cap", _tally(counts["skipped"])),
+        ("cached (evaluated before, not trained again)", counts["cached"]),
+        ("duplicates (drawn again while it trained)", counts["duplicate"]),
         ("distinct architectures evaluated", len(points)),
         ("best validation accuracy", max((p[0] for p in points), default=None)),
         ("Pareto front size", len(front_points([p for p in points if p[0] > 0]))),
         ("hypervolume (last generation)", last.get("hypervolume")),
-        ("generations", int(last["generation"]) + 1 if last else None),
-        ("failed candidates", sum(1 for e in trained if e["result"].get("status") != "ok")),
+        ("generations", generations_text(run)),
+        ("final test accuracy (retrained on the full training set)", _test_accuracies(run)),
     ):
-        add(f"<tr><th class='l'>{name}</th><td>{_fmt(value)}</td></tr>")
+        add(f"<tr><th class='l'>{name}</th><td class='l'>{_fmt(value)}</td></tr>")
     add(
         "</table><p class='small'>Accuracy is on the validation split (cut from the training "
-        "set) after the short proxy training; test accuracy comes only from the final step. "
-        "MACs count multiply-adds of convolutions and linear layers; FLOPs = 2 x MACs.</p>"
+        "set) after the short proxy training, at the highest rung each network reached; test "
+        "accuracy comes only from the final step. MACs count multiply-adds of convolutions and "
+        "linear layers; FLOPs = 2 x MACs.</p>"
     )
 
     # -- Pareto members --------------------------------------------------------------------------
@@ -314,6 +328,76 @@ def write_report(
     return _finish(run, parts, notes_at, out)
 
 
+def draw_counts(run: RunData) -> dict[str, Any]:
+    """What became of every candidate the log names: ``trained`` (candidates trained at the
+    first rung), ``promoted`` (trainings at later rungs), ``failed`` (status -> trainings that
+    did not finish ok, any rung), ``skipped`` (cap -> draws never trained: over ``max_macs``,
+    ``max_params``, ``max_memory_kb``, or measured over ``max_latency_ms``, status ``over_cap``),
+    ``cached`` (drawn again after they were evaluated) and ``duplicate`` (drawn again while
+    they trained)."""
+    counts: dict[str, Any] = {
+        "trained": 0,
+        "promoted": 0,
+        "failed": Counter(),
+        "skipped": Counter(),
+        "cached": 0,
+        "duplicate": 0,
+    }
+    for e in [*run.evaluations, *run.untrained]:
+        kind, result = e.get("kind"), e.get("result") or {}
+        status = result.get("status")
+        if kind == "skipped" or (kind == "train" and status == "over_cap"):
+            counts["skipped"][_cap(e.get("reason") or result.get("error"))] += 1
+        elif kind == "train":
+            counts["promoted" if e.get("rung") else "trained"] += 1
+            if status != "ok":
+                counts["failed"][status or "?"] += 1
+        elif kind in ("cached", "duplicate"):
+            counts[kind] += 1
+    return counts
+
+
+def _cap(reason: Any) -> str:
+    """The cap a skipped draw was over, from its reason (``macs 3e6 > max_macs 2e6``)."""
+    found = _CAP.search(reason) if isinstance(reason, str) else None
+    return found.group(0) if found else "a cap"
+
+
+def generations_text(run: RunData) -> str | None:
+    """How many generations the run closed, in the config's terms: generation 0 is the first
+    population, ``search.generations`` counts those after it (``generations = 2`` closes
+    generations 0, 1 and 2: "the first population and 2 generations"). The planned number is
+    said when the config bounds the run by generations (no ``budget`` nor ``budget_evals``)."""
+    if not run.logbook:
+        return None
+    done = max(0, int(run.logbook[-1]["generation"]))
+    text = "the first population" + (
+        f" and {done} generation{'s' if done != 1 else ''}" if done else " only"
+    )
+    search = run.config.get("search", {})
+    planned = search.get("generations")
+    budgeted = any(number(search.get(k)) is not None for k in ("budget", "budget_evals"))
+    if isinstance(planned, int) and not isinstance(planned, bool) and not budgeted:
+        text += f" (of {planned} in the config)"
+    return text
+
+
+def _tally(counter: Counter) -> str:
+    """``3 (oom 2, error 1)``; ``0`` when empty."""
+    total = sum(counter.values())
+    if not total:
+        return "0"
+    return f"{total} (" + ", ".join(f"{k} {n}" for k, n in counter.most_common()) + ")"
+
+
+def _test_accuracies(run: RunData) -> str | None:
+    """``hash: test accuracy`` of every retrained member of ``final.json`` that has one."""
+    scored = [r for r in run.final if r.get("test_accuracy") is not None]
+    if not scored:
+        return None
+    return "; ".join(f"{r['hash']}: {r['test_accuracy']:.4f}" for r in scored)
+
+
 def _finish(run: RunData, parts: list[str], notes_at: int, out: Path) -> Path:
     """Close the page, put the notes of what could not be read at ``notes_at``, write it."""
     parts.append(_CHECK + "</body></html>")
@@ -364,10 +448,16 @@ def _head(title: str) -> str:
 
 
 def _settings_tables(run: RunData) -> str:
+    """The config's tables that the run used: an architecture search has no ``[tune]`` (its
+    config carries the defaults unused), a tuning run no ``[space]`` (its architecture is
+    fixed); a study shows what it wrote."""
     if not run.config:
         return "<p class='note'>config.toml is missing</p>"
+    unused = _UNUSED_TABLES.get(run.kind, ())
     parts = []
     for table, values in run.config.items():
+        if table in unused:
+            continue
         parts.append(f"<h3>[{_esc(table)}]</h3><table>")
         for k, v in values.items():
             parts.append(
@@ -418,12 +508,13 @@ def _write_study_report(run: RunData, out: Path) -> Path:
         "(multiply-adds of convolutions and linear layers; FLOPs = 2 x MACs).</p>"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        figures = study_plots(rows, summaries, tmp)
+        chance = run.chance()
+        figures = study_plots(rows, summaries, tmp, chance)
         for key, title in (
             ("bars", "Accuracy per setting (mean ± std over its networks)"),
             ("macs", "Accuracy against MACs"),
-            ("stats", "Accuracy against graph statistics (Spearman's rho)"),
-            ("heatmap", "Accuracy over clustering x average path length"),
+            ("stats", "Accuracy against graph statistics (Spearman's rho, n and p)"),
+            ("heatmap", "Accuracy over clustering x average path length (one point a network)"),
         ):
             add(f"<h2>{title}</h2>")
             add(_png(figures.get(key)))
@@ -431,7 +522,7 @@ def _write_study_report(run: RunData, out: Path) -> Path:
         if ops is not None:
             add("<h2>Node ops (the same graphs with each op)</h2>")
             add("<pre>" + _esc("\n".join(ops_lines(ops))) + "</pre>")
-            add(_png(ops_plot(ops, split or "?", Path(tmp) / "ops.png")["ops"]))
+            add(_png(ops_plot(ops, split or "?", Path(tmp) / "ops.png", chance)["ops"]))
         _damage_section(run, add, Path(tmp))
     add("<h2>One graph per setting</h2>")
     first: dict[int, dict[str, Any]] = {}

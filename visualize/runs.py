@@ -62,6 +62,9 @@ _NUMBERS = (
 )
 _STATE_NUMBERS = ("hypervolume", "overhead", "seconds", "search_seconds", "eval_seconds")
 _FINAL_NUMBERS = (*_NUMBERS, "train_seconds", "val_accuracy_search")
+#: Architecture files :meth:`RunData.chance` tries before it gives up (a folder whose files
+#: are all damaged costs that many bounded reads, not one per network).
+_CHANCE_READS = 16
 # What a hostile architecture file may raise while it is read and validated: shown as a note.
 _UNREADABLE = (
     GenesisError,
@@ -127,15 +130,28 @@ def _clean_entry(e: dict[str, Any]) -> dict[str, Any] | None:
     if not is_hash(e["hash"]) or result["macs"] is None or result["macs"] < 0:
         return None
     result["status"] = _text(result.get("status"))
+    return {**e, **_clean_fields(e), "result": result}
+
+
+def _clean_fields(e: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a log entry beside its result, each of its type or None."""
     parents = e.get("parents")
     return {
-        **e,
         "kind": _text(e.get("kind")),
         "origin": _text(e.get("origin")),
+        "reason": _text(e.get("reason")),
         "generation": _int(e.get("generation")),
+        "rung": _int(e.get("rung")),
         "parents": [p for p in parents[:64] if is_hash(p)] if isinstance(parents, list) else [],
-        "result": result,
     }
+
+
+def _clean_draw(e: dict[str, Any]) -> dict[str, Any] | None:
+    """A log entry without a result (a draw skipped over a cap, or a duplicate of a candidate
+    still training) with its hash checked and its fields typed; None if unusable."""
+    if not is_hash(e.get("hash")):
+        return None
+    return {"hash": e["hash"], **_clean_fields(e)}
 
 
 def _clean_records(
@@ -172,6 +188,8 @@ class RunData:
     config: dict[str, Any] = field(default_factory=dict)  # its tables (table -> dict)
     state: dict[str, Any] = field(default_factory=dict)
     evaluations: list[dict[str, Any]] = field(default_factory=list)  # log entries with a result
+    # log entries without one: draws skipped over a cap, duplicates of a candidate in training
+    untrained: list[dict[str, Any]] = field(default_factory=list)
     logbook: list[dict[str, float]] = field(default_factory=list)
     pareto: list[dict[str, Any]] = field(default_factory=list)
     final: list[dict[str, Any]] = field(default_factory=list)
@@ -192,6 +210,17 @@ class RunData:
         return _objective(self.config.get("search", {}).get("objective")) or ("macs",)
 
     @property
+    def kind(self) -> str:
+        """What made the folder: ``study`` (its config has a ``[study]`` table), ``tune`` (a
+        fixed architecture, ``tune.architecture``, whose training is searched) or ``search``
+        (an architecture search: its ``[tune]`` table, written with every search config, is
+        unused)."""
+        if isinstance(self.config.get("study"), dict):
+            return "study"
+        architecture = self.config.get("tune", {}).get("architecture")
+        return "tune" if isinstance(architecture, str) and architecture else "search"
+
+    @property
     def strategy(self) -> str:
         """The search strategy's name, or ``?`` when the config names none (or no plain name)."""
         name = self.config.get("search", {}).get("strategy")
@@ -206,21 +235,58 @@ class RunData:
             if e.get("kind") == "train" and e.get("result") and not e.get("rung")
         ]
 
-    def points(self, costs: tuple[str, ...] | None = None) -> list[tuple[Any, ...]]:
-        """(validation accuracy, *costs, hash) of every evaluated candidate, failures at 0; a
-        candidate of a multi-fidelity run at the highest rung it finished. ``costs`` default
-        to the run's :attr:`objective` (MACs for most runs); one a record lacks is infinite."""
-        costs = self.objective if costs is None else costs
+    def best_entries(self) -> dict[str, dict[str, Any]]:
+        """Each evaluated network's log entry at the highest rung it reached: hash -> entry,
+        in the order the networks first appear in the log.
+
+        That is the latest training of the network that finished ``ok`` at its highest rung
+        (a multi-fidelity run logs one entry per rung; a single-rung run one in all); a network
+        none of whose trainings finished ok keeps its first entry (its failure). It holds the
+        record ``pareto.json`` and the report's tables show, so the fronts, the lineage and
+        every per-network figure read their values from it.
+
+        Examples
+        --------
+        >>> run = RunData(Path("."))
+        >>> ok = lambda acc: {"status": "ok", "accuracy": acc, "macs": 1.0}
+        >>> run.evaluations = [
+        ...     {"hash": "a" * 20, "kind": "train", "rung": 0, "result": ok(0.789)},
+        ...     {"hash": "a" * 20, "kind": "train", "rung": 1, "result": ok(0.838)},
+        ...     {"hash": "a" * 20, "kind": "train", "rung": 2, "result": {"status": "oom"}},
+        ... ]
+        >>> run.best_entries()["a" * 20]["result"]["accuracy"]
+        0.838
+        """
         best: dict[str, dict[str, Any]] = {}
         for e in self.evaluations:
-            r = e.get("result")
-            if not r:
+            if not e.get("result"):
                 continue
-            if e["hash"] not in best or (
-                e.get("kind") == "train" and r.get("status") == "ok" and e.get("rung")
-            ):
-                best[e["hash"]] = r
-        return [(*objectives(r, costs), h) for h, r in best.items()]
+            cur = best.get(e["hash"])
+            if cur is None or (_trained_ok(e) and (not _trained_ok(cur) or _rung(e) >= _rung(cur))):
+                best[e["hash"]] = e
+        return best
+
+    def points(self, costs: tuple[str, ...] | None = None) -> list[tuple[Any, ...]]:
+        """(validation accuracy, *costs, hash) of every evaluated candidate, failures at 0, each
+        at the highest rung it reached (:meth:`best_entries`). ``costs`` default to the run's
+        :attr:`objective` (MACs for most runs); one a record lacks is infinite."""
+        costs = self.objective if costs is None else costs
+        return [(*objectives(e["result"], costs), h) for h, e in self.best_entries().items()]
+
+    def chance(self) -> tuple[float, int] | None:
+        """(chance accuracy, classes): one over the classes of the dataset, which are the
+        networks' outputs (``num_classes`` of their architecture files, read for the first
+        network that has one); None when none of the first :data:`_CHANCE_READS` networks'
+        architectures is readable, or when the run trained
+        with ``proxy.allow_class_mismatch`` (then the dataset may have fewer classes than the
+        networks have outputs, and the folder does not say how many)."""
+        if self.config.get("proxy", {}).get("allow_class_mismatch", False) is not False:
+            return None
+        for h in list(self.best_entries())[:_CHANCE_READS]:
+            arch = self.architecture(h)
+            if arch is not None:
+                return 1.0 / arch.num_classes, arch.num_classes
+        return None
 
     def inside(self, rel: Any) -> Path | None:
         """The regular file that ``rel`` names inside the folder, or None.
@@ -268,6 +334,16 @@ class RunData:
         except _UNREADABLE as exc:
             self.problems.append(f"{ref} was not read ({type(exc).__name__}: {exc})")
             return None
+
+
+def _trained_ok(e: dict[str, Any]) -> bool:
+    """Whether a log entry is a training that finished ok."""
+    return e.get("kind") == "train" and e["result"].get("status") == "ok"
+
+
+def _rung(e: dict[str, Any]) -> int:
+    """A log entry's rung (0: the first, also for a run of one rung)."""
+    return e.get("rung") or 0
 
 
 def _objective(raw: Any) -> tuple[str, ...] | None:
@@ -372,6 +448,12 @@ def read_run(path: str | os.PathLike) -> RunData:
                     bad += 1
                 else:
                     run.evaluations.append(clean)
+            elif isinstance(e, dict) and e.get("hash") and e.get("result") is None:
+                draw = _clean_draw(e)
+                if draw is None:
+                    bad += 1
+                else:
+                    run.untrained.append(draw)
         if bad:
             p.append(f"evaluations.jsonl: {bad} entries with an invalid hash or MACs were skipped")
     else:

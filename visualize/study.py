@@ -12,10 +12,12 @@ the folder only). It writes, into the folder, files a study owns (never one the 
   the spread over graph instances and over training seeds apart, and Welch's t-test against the
   best setting;
 - ``summary.txt``: the same in words: which differences exceed the noise and which do not;
-- ``study_bars.png`` (mean ± std per setting, grouped by family: RandWire's Figure 3),
-  ``study_macs.png`` (accuracy against MACs), ``study_stats.png`` (accuracy against each graph
-  statistic, with Spearman's rho) and ``study_heatmap.png`` (accuracy over clustering x path
-  length, as in You et al. 2020).
+- ``study_bars.png`` (mean ± std per setting over its n networks, grouped by family:
+  RandWire's Figure 3), ``study_macs.png`` (accuracy against MACs), ``study_stats.png``
+  (accuracy against each graph statistic, with Spearman's rho, n and p) and
+  ``study_heatmap.png`` (each network at its clustering x path length, coloured by accuracy:
+  You et al. 2020's map, for the few networks of a study). Accuracy axes start just below
+  chance (1 / the networks' classes), drawn and labelled; every colour is in a legend.
 
 Accuracies are in points (percent) in the words, fractions in the CSV files.
 """
@@ -312,7 +314,8 @@ class OpsAnalysis:
     ops: list[str]  # in study order
     settings: list[str]  # the settings' own labels, in study order
     cells: dict[tuple[str, str], list[float]]  # (setting, op) -> accuracies that finished
-    pairs: list[dict[str, Any]]  # op_a, op_b, settings (n), pearson, spearman (None: n < 3)
+    # op_a, op_b, settings (n), pearson, spearman and their p-values (None: n < 3)
+    pairs: list[dict[str, Any]]
 
     def mean(self, setting: str, op: str) -> float | None:
         accs = self.cells.get((setting, op), [])
@@ -346,21 +349,33 @@ def ops_analysis(rows: list[dict[str, Any]]) -> OpsAnalysis | None:
                 for x in settings
                 if analysis.mean(x, a) is not None and analysis.mean(x, b) is not None
             ]
-            pearson = spearman = None
+            pearson = spearman = pearson_p = spearman_p = None
             xs, ys = [p[0] for p in both], [p[1] for p in both]
             if len(both) >= 3 and len(set(xs)) > 1 and len(set(ys)) > 1:
-                pearson = float(stats.pearsonr(xs, ys).statistic)
-                spearman = float(stats.spearmanr(xs, ys).statistic)
+                r, rho = stats.pearsonr(xs, ys), stats.spearmanr(xs, ys)
+                pearson, pearson_p = float(r.statistic), _finite(r.pvalue)
+                spearman, spearman_p = float(rho.statistic), _finite(rho.pvalue)
             analysis.pairs.append(
                 {
                     "op_a": a,
                     "op_b": b,
                     "settings": len(both),
                     "pearson": pearson,
+                    "pearson_p": pearson_p,
                     "spearman": spearman,
+                    "spearman_p": spearman_p,
                 }
             )
     return analysis
+
+
+def _finite(value: Any) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2g}"
 
 
 def ops_lines(analysis: OpsAnalysis) -> list[str]:
@@ -380,8 +395,9 @@ def ops_lines(analysis: OpsAnalysis) -> list[str]:
             )
         else:
             lines.append(
-                f"  {p['op_a']} vs {p['op_b']}: Pearson r {p['pearson']:+.2f}, Spearman rho "
-                f"{p['spearman']:+.2f} over {p['settings']} settings"
+                f"  {p['op_a']} vs {p['op_b']}: Pearson r {p['pearson']:+.2f} (p = "
+                f"{_p(p['pearson_p'])}), Spearman rho {p['spearman']:+.2f} (p = "
+                f"{_p(p['spearman_p'])}) over n = {p['settings']} settings"
             )
     rs = [p["pearson"] for p in analysis.pairs if p["pearson"] is not None]
     if rs:
@@ -475,9 +491,11 @@ def write_study_outputs(path: str | os.PathLike, plots: bool = True) -> dict[str
     if plots:
         for name in STUDY_FILES[3:]:
             plain_target(run.path, name)
-        figures = study_plots(rows, summaries, run.path)
+        chance = run.chance()
+        figures = study_plots(rows, summaries, run.path, chance)
         if ops is not None:
-            figures.update(ops_plot(ops, _split_name(rows), plain_target(run.path, OPS_FILES[2])))
+            target = plain_target(run.path, OPS_FILES[2])
+            figures.update(ops_plot(ops, _split_name(rows), target, chance))
         figures.update(_drawings(run, rows))
     return {
         "rows": rows,
@@ -502,25 +520,30 @@ def _write_ops_tables(folder: Path, ops: OpsAnalysis) -> None:
         table.append(row)
     atomic_write(plain_target(folder, OPS_FILES[0]), csv_bytes(table, columns))
     pairs = [
-        {**p, "pearson": _round(p["pearson"]), "spearman": _round(p["spearman"])} for p in ops.pairs
+        {**p, **{k: _round(p[k]) for k in ("pearson", "pearson_p", "spearman", "spearman_p")}}
+        for p in ops.pairs
     ]
-    atomic_write(
-        plain_target(folder, OPS_FILES[1]),
-        csv_bytes(pairs, ["op_a", "op_b", "settings", "pearson", "spearman"]),
-    )
+    columns = ["op_a", "op_b", "settings", "pearson", "pearson_p", "spearman", "spearman_p"]
+    atomic_write(plain_target(folder, OPS_FILES[1]), csv_bytes(pairs, columns))
 
 
 @literal_text()
-def ops_plot(ops: OpsAnalysis, split: str, path: str | os.PathLike) -> dict[str, Path]:
+def ops_plot(
+    ops: OpsAnalysis,
+    split: str,
+    path: str | os.PathLike,
+    chance: tuple[float, int] | None = None,
+) -> dict[str, Path]:
     """Each op's mean accuracy per setting (± std), one line per op (RandWire's Figure 6 as
-    one panel), with the lowest Pearson r between two ops in the title."""
+    one panel), with the range of Pearson r between two ops, their n and p, in the title;
+    the accuracy axis from chance (``chance``: (accuracy, classes)) or 0."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from genesis.ops import op_colors
-    from visualize.plots import save_figure
+    from visualize.plots import accuracy_axis, save_figure
 
     colors = op_colors()
     fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * len(ops.settings) + 2), 3.6))
@@ -548,9 +571,18 @@ def ops_plot(ops: OpsAnalysis, split: str, path: str | os.PathLike) -> dict[str,
         )
     ax.set_xticks(xs, [plain_label(x) for x in ops.settings], rotation=60, ha="right", fontsize=7)
     ax.set_ylabel(f"{split} accuracy (%), mean ± std")
-    rs = [p["pearson"] for p in ops.pairs if p["pearson"] is not None]
-    if rs:
-        ax.set_title(f"Pearson r between ops: {min(rs):+.2f} to {max(rs):+.2f}", fontsize=9)
+    accuracy_axis(ax, chance, scale=100)
+    tested = [p for p in ops.pairs if p["pearson"] is not None]
+    if tested:
+        rs = [p["pearson"] for p in tested]
+        ns = sorted({p["settings"] for p in tested})
+        ps = [p["pearson_p"] for p in tested if p["pearson_p"] is not None]
+        n = f"n = {ns[0]}" if len(ns) == 1 else f"n = {ns[0]} to {ns[-1]}"
+        p = f"p <= {_p(max(ps))}" if ps else "p -"
+        ax.set_title(
+            f"Pearson r between ops: {min(rs):+.2f} to {max(rs):+.2f} ({n} settings, {p})",
+            fontsize=8,
+        )
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -607,20 +639,30 @@ def _split_name(rows: list[dict[str, Any]]) -> str:
 
 @literal_text()
 def study_plots(
-    rows: list[dict[str, Any]], summaries: list[SettingSummary], folder: str | os.PathLike
+    rows: list[dict[str, Any]],
+    summaries: list[SettingSummary],
+    folder: str | os.PathLike,
+    chance: tuple[float, int] | None = None,
 ) -> dict[str, Path]:
     """The study's figures, written into ``folder`` (PNG): ``bars`` (each setting's mean ±
-    std, grouped by family: RandWire's Figure 3), ``macs`` (accuracy against MACs), ``stats``
-    (accuracy against each graph statistic, with Spearman's rho) and ``heatmap`` (mean accuracy
-    over clustering x average path length, You et al. 2020). A figure without data is left out.
+    std over its n networks, grouped by family: RandWire's Figure 3), ``macs`` (accuracy
+    against MACs), ``stats`` (accuracy against each graph statistic, with Spearman's rho, its
+    n and p) and ``heatmap`` (every network at its clustering x average path length, coloured
+    by its accuracy: You et al. 2020's map, readable for the few networks of a study). A
+    figure without data is left out.
+
+    Every colour is named in a legend (families) or a colour bar (accuracy); an accuracy axis
+    starts just below chance, drawn and labelled, when ``chance`` ((accuracy, classes):
+    :meth:`~visualize.runs.RunData.chance`) is known, else at 0; MACs are ticked as counts.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from scipy import stats
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    from visualize.plots import save_figure
+    from visualize.plots import accuracy_axis, count_axis, save_figure, spearman_text
 
     folder = Path(folder)
     out: dict[str, Path] = {}
@@ -631,9 +673,9 @@ def study_plots(
     family_of = {r["setting"]: r["family"] for r in rows}
     other: dict[str, str] = {}
 
-    # 1. bars with error bars, grouped by family
+    # 1. bars with error bars, grouped by family, from chance (or 0)
     scored = [s for s in summaries if s.mean is not None]
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(scored) + 1.5), 3.4))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(scored) + 3.8), 3.6))  # legend beside
     order = sorted(scored, key=lambda s: (family_of.get(s.label, ""), s.index))
     xs, gap, last = [], 0.0, None
     for i, s in enumerate(order):
@@ -641,51 +683,69 @@ def study_plots(
         gap += 0.6 if last is not None and fam != last else 0.0
         last = fam
         xs.append(i + gap)
+    base = 100 * chance[0] if chance is not None else 0.0
     for x, s in zip(xs, order, strict=True):
         ax.bar(
             x,
-            100 * s.mean,
+            100 * s.mean - base,
+            bottom=base,
             yerr=None if s.std is None else 100 * s.std,
             color=family_color(family_of.get(s.label, ""), other),
             capsize=3,
             width=0.8,
         )
-    ax.set_xticks(xs, [plain_label(s.label) for s in order], rotation=60, ha="right", fontsize=7)
-    lows = [100 * (s.mean - (s.std or 0)) for s in order]
-    highs = [100 * (s.mean + (s.std or 0)) for s in order]
-    pad = max(0.5, 0.15 * (max(highs) - min(lows)))
-    ax.set_ylim(min(lows) - pad, max(highs) + pad)
+    ax.set_xticks(
+        xs,
+        [f"{plain_label(s.label)} (n={s.n})" for s in order],
+        rotation=60,
+        ha="right",
+        fontsize=7,
+    )
     ax.set_ylabel(f"{split} accuracy (%), mean ± std")
+    accuracy_axis(ax, chance, scale=100)
+    families = list(dict.fromkeys(family_of.get(s.label, "") for s in order))
+    handles = [Patch(color=family_color(f, other), label=_family_name(f)) for f in families]
+    ax.legend(
+        handles=handles + ax.get_legend_handles_labels()[0],
+        fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     out["bars"] = save_figure(fig, folder / "study_bars.png")
 
     # 2. accuracy against MACs
-    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    with_macs = 0
     for fam in sorted({r["family"] for r in ok}):
         pts = [(r["macs"], 100 * r["accuracy"]) for r in ok if r["family"] == fam and r["macs"]]
+        with_macs += len(pts)
         if pts:
             ax.scatter(
                 *zip(*pts, strict=True),
                 s=16,
                 alpha=0.75,
-                label=plain_label(fam),
+                label=_family_name(fam),
                 color=family_color(fam, other),
             )
+    count_axis(ax.xaxis)
     ax.set_xlabel("MACs per example")
     ax.set_ylabel(f"{split} accuracy (%)")
-    ax.legend(fontsize=8)
+    ax.set_title(f"n = {with_macs} networks", fontsize=8)
+    accuracy_axis(ax, chance, scale=100)
+    ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     out["macs"] = save_figure(fig, folder / "study_macs.png")
 
-    # 3. accuracy against each graph statistic, with Spearman's rho
+    # 3. accuracy against each graph statistic, with Spearman's rho, n and p
     keys = [k for k in STAT_COLUMNS if sum(number(r[k]) is not None for r in ok) >= 2]
     if keys:
         cols = 3
         nrows = math.ceil(len(keys) / cols)
         fig, axes = plt.subplots(
-            nrows, cols, figsize=(10.5, 2.7 * nrows), sharey=True, squeeze=False
+            nrows, cols, figsize=(10.5, 2.8 * nrows), sharey=True, squeeze=False
         )
         for ax, key in zip(axes.flat, keys, strict=False):
             pts = [
@@ -693,52 +753,74 @@ def study_plots(
             ]
             for fam in sorted({p[2] for p in pts}):
                 sel = [(x, y) for x, y, f in pts if f == fam]
-                ax.scatter(*zip(*sel, strict=True), s=12, alpha=0.7, color=family_color(fam, other))
-            xs_, ys_ = [p[0] for p in pts], [p[1] for p in pts]
-            varied = len(set(xs_)) > 1 and len(set(ys_)) > 1
-            rho = stats.spearmanr(xs_, ys_).statistic if varied else float("nan")
-            title = f"rho = {rho:.2f}" if math.isfinite(rho) else "rho = -"
-            ax.set_title(title, fontsize=8)
+                ax.scatter(
+                    *zip(*sel, strict=True),
+                    s=12,
+                    alpha=0.7,
+                    color=family_color(fam, other),
+                    label=_family_name(fam),
+                )
+            ax.set_title(spearman_text([p[0] for p in pts], [p[1] for p in pts]), fontsize=7)
             ax.set_xlabel(key.replace("_", " ") + " (mean of stages)", fontsize=8)
             ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[: len(keys)]:
+            accuracy_axis(ax, chance, scale=100)
         for ax in list(axes.flat)[len(keys) :]:
             ax.axis("off")
         for ax in axes[:, 0]:
             ax.set_ylabel(f"{split} acc. (%)", fontsize=8)
+        axes[0, 0].legend(fontsize=6, loc="lower right")
         fig.tight_layout()
         out["stats"] = save_figure(fig, folder / "study_stats.png")
 
-    # 4. heat map of accuracy over clustering x average path length
+    # 4. every network at its clustering x average path length, coloured by its accuracy
     pts = [
-        (r["clustering"], r["avg_path_length"], 100 * r["accuracy"])
+        (r["clustering"], r["avg_path_length"], 100 * r["accuracy"], r["family"])
         for r in ok
         if number(r["clustering"]) is not None and number(r["avg_path_length"]) is not None
     ]
     if len(pts) >= 2:
-        import numpy as np
-
-        cx = np.array([p[0] for p in pts])
-        px = np.array([p[1] for p in pts])
-        acc = np.array([p[2] for p in pts])
-        bins = 6
-        c_edges = np.linspace(cx.min(), cx.max() + 1e-9, bins + 1)
-        p_edges = np.linspace(px.min(), px.max() + 1e-9, bins + 1)
-        total, _, _ = np.histogram2d(px, cx, bins=(p_edges, c_edges), weights=acc)
-        count, _, _ = np.histogram2d(px, cx, bins=(p_edges, c_edges))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            grid = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-        fig, ax = plt.subplots(figsize=(4.8, 3.8))
-        im = ax.imshow(
-            grid,
-            origin="lower",
-            aspect="auto",
-            cmap="viridis",
-            extent=(c_edges[0], c_edges[-1], p_edges[0], p_edges[-1]),
+        accs = [p[2] for p in pts]
+        fig, ax = plt.subplots(figsize=(5.2, 3.8))
+        markers = dict(zip(sorted({p[3] for p in pts}), _MARKERS * len(pts), strict=False))
+        shown = None
+        for fam, marker in markers.items():
+            sel = [p for p in pts if p[3] == fam]
+            shown = ax.scatter(
+                [p[0] for p in sel],
+                [p[1] for p in sel],
+                c=[p[2] for p in sel],
+                cmap="viridis",
+                vmin=min(accs),
+                vmax=max(accs) if max(accs) > min(accs) else min(accs) + 1e-6,
+                marker=marker,
+                s=48,
+                edgecolor="black",
+                lw=0.5,
+            )
+        fig.colorbar(shown, ax=ax, label=f"{split} accuracy (%)")
+        ax.legend(
+            handles=[
+                Line2D([], [], ls="", marker=m, color="#BBBBBB", mec="black", label=_family_name(f))
+                for f, m in markers.items()
+            ],
+            fontsize=7,
+            title="family (colour: accuracy)",
+            title_fontsize=7,
         )
-        fig.colorbar(im, ax=ax, label=f"mean {split} accuracy (%)")
-        ax.scatter(cx, px, s=6, color="white", alpha=0.6)
+        ax.set_title(f"n = {len(pts)} networks, one point each", fontsize=8)
         ax.set_xlabel("clustering coefficient (mean of stages)")
         ax.set_ylabel("average path length (mean of stages)")
+        ax.grid(alpha=0.3)
         fig.tight_layout()
         out["heatmap"] = save_figure(fig, folder / "study_heatmap.png")
     return out
+
+
+#: Marker of each family in the map of clustering x path length (colour is accuracy there).
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def _family_name(family: str) -> str:
+    """A family as its legend names it."""
+    return plain_label(family) or "(no family)"

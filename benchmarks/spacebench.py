@@ -208,7 +208,9 @@ def run_job(job: tuple[str, int, int], entry: dict[str, Any]) -> dict[str, Any]:
         t = arch.train
         lr = min(10.0, t.lr * final.lr_factor(t.batch_size, t.optimizer))
         arch = arch.replace(train=replace(t, batch_size=final.batch_size, lr=round(lr, 6)))
-        task = make_task(arch.to_json(), seed, PROXY, complexity=cx, final=True, epochs=final.epochs)
+        task = make_task(
+            arch.to_json(), seed, PROXY, complexity=cx, final=True, epochs=final.epochs
+        )
         record = evaluate_task(task)
         out["final"] = {
             "status": record["status"],
@@ -269,12 +271,20 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
                 "time_limit": PROXY.time_limit,
             },
             "screen_epochs": SCREEN_EPOCHS,
-            "final": {"epochs": FinalConfig().epochs, "batch_size": FinalConfig().batch_size,
-                      "lr_scaling": FinalConfig().lr_scaling, "seconds": None},
+            "final": {
+                "epochs": FinalConfig().epochs,
+                "batch_size": FinalConfig().batch_size,
+                "lr_scaling": FinalConfig().lr_scaling,
+                "seconds": None,
+            },
             "caps": {"max_macs": MAX_MACS, "max_params": MAX_PARAMS},
         },
-        "plan": {"archs": args.archs, "seeds2": args.seeds2, "finals": args.finals,
-                 "seed": args.seed},
+        "plan": {
+            "archs": args.archs,
+            "seeds2": args.seeds2,
+            "finals": args.finals,
+            "seed": args.seed,
+        },
     }
 
 
@@ -298,9 +308,7 @@ def record(args: argparse.Namespace) -> None:
     started = time.time()
     with (
         rec_path.open("a") as fh,
-        ProcessPoolExecutor(
-            args.workers, initializer=_init, initargs=(args.threads,)
-        ) as pool,
+        ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.threads,)) as pool,
     ):
         pending = {}
         queue = list(todo)
@@ -317,7 +325,9 @@ def record(args: argparse.Namespace) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
                 finished += 1
-                accs = [r["val"] for r in rec.get("rungs", [])] or [rec.get("final", {}).get("test")]
+                accs = [r["val"] for r in rec.get("rungs", [])] or [
+                    rec.get("final", {}).get("test")
+                ]
                 per = (time.time() - started) / finished
                 print(
                     f"[{len(done) + finished}] {rec['key']} {accs} {rec['wall']:.0f}s "
@@ -329,7 +339,9 @@ def record(args: argparse.Namespace) -> None:
 
 def status(args: argparse.Namespace) -> None:
     done = read_records(args.out / "records.jsonl")
-    kinds = Counter(r["kind"] + (f"-s{r['seed']}" if r["kind"] == "rungs" else "") for r in done.values())
+    kinds = Counter(
+        r["kind"] + (f"-s{r['seed']}" if r["kind"] == "rungs" else "") for r in done.values()
+    )
     hours = sum(r.get("wall", 0) for r in done.values()) / 3600
     print(f"{len(done)} jobs recorded ({dict(sorted(kinds.items()))}), {hours:.2f} worker-hours")
 

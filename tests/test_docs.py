@@ -143,6 +143,10 @@ def _tables() -> list[tuple[str, type, dict]]:
     tables = []
     for section in [f.name for f in dataclasses.fields(evolve)]:
         obj = getattr(evolve, section)
+        if section == "strategy":  # one table per strategy: [strategy.<name>]
+            for name, params in obj.items():
+                tables.append((f"### `[strategy.{name}]`", params, dataclasses.asdict(params)))
+            continue
         tables.append((f"### `[{section}]`", obj, dataclasses.asdict(obj)))
     for heading, obj in (("### `[study]`", study.study), ("### A study's `[proxy]`", study.proxy)):
         tables.append((heading, obj, dataclasses.asdict(obj)))
@@ -263,3 +267,21 @@ def test_every_cap_is_in_the_limits_table():
     assert {"MAX_NODES", "MAX_PARAMS", "MAX_DECODED_BYTES", "MAX_COMPARE_RUNS"} <= named
     missing = sorted(n for n in named if f"`{n}`" not in table)
     assert not missing, f"caps missing from the table of docs/security.md: {missing}"
+
+
+@pytest.mark.parametrize("package", ["graphs", "genesis", "evolve", "visualize"])
+def test_every_module_has_its_api_page_entry(package):
+    """A module added without its ``::: module`` line would be missing from the API pages."""
+    have = {
+        line.split()[1]
+        for line in _text(DOCS / "api" / f"{package}.md").splitlines()
+        if line.startswith(":::")
+    }
+    missing = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        private = name.startswith("genesis.cli") or parts[-1].startswith("_")
+        if not private and name not in have:
+            missing.append(name)
+    assert missing == []

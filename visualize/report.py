@@ -447,6 +447,21 @@ def _head(title: str) -> str:
     )
 
 
+def _own_tables(run: RunData) -> list[tuple[str, dict]]:
+    """The config's tables, ``[strategy]`` narrowed to the run's own strategy's table
+    (``[strategy.<name>]``; none when that strategy has no parameters)."""
+    out = []
+    for table, values in run.config.items():
+        if table != "strategy":
+            out.append((table, values))
+            continue
+        name = run.config.get("search", {}).get("strategy")
+        own = values.get(name) if isinstance(name, str) else None
+        if isinstance(own, dict) and own:
+            out.append((f"strategy.{name}", own))
+    return out
+
+
 def _settings_tables(run: RunData) -> str:
     """The config's tables that the run used: an architecture search has no ``[tune]`` (its
     config carries the defaults unused), a tuning run no ``[space]`` (its architecture is
@@ -455,7 +470,7 @@ def _settings_tables(run: RunData) -> str:
         return "<p class='note'>config.toml is missing</p>"
     unused = _UNUSED_TABLES.get(run.kind, ())
     parts = []
-    for table, values in run.config.items():
+    for table, values in _own_tables(run):
         if table in unused:
             continue
         parts.append(f"<h3>[{_esc(table)}]</h3><table>")

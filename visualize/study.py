@@ -34,7 +34,7 @@ from typing import Any
 
 from genesis.files import atomic_write
 from genesis.tables import csv_bytes
-from visualize.plots import literal_text, plain_label
+from visualize.axes import literal_text, plain_label
 from visualize.runs import RunData, number, read_run
 
 __all__ = [
@@ -543,7 +543,7 @@ def ops_plot(
     import matplotlib.pyplot as plt
 
     from genesis.ops import op_colors
-    from visualize.plots import accuracy_axis, save_figure
+    from visualize.axes import accuracy_axis, save_figure
 
     colors = op_colors()
     fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * len(ops.settings) + 2), 3.6))
@@ -662,7 +662,7 @@ def study_plots(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from visualize.plots import accuracy_axis, count_axis, save_figure, spearman_text
+    from visualize.axes import accuracy_axis, count_axis, save_figure, spearman_text
 
     folder = Path(folder)
     out: dict[str, Path] = {}

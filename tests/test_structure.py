@@ -39,7 +39,6 @@ OVER = {
     "evolve/study.py",
     "visualize/report.py",
     "genesis/cli/study.py",
-    "genesis/data/images.py",
 }
 
 

@@ -60,14 +60,37 @@ def resolve_device(device: str | None = None) -> torch.device:
 
 
 def autocast(device: torch.device) -> Any:
-    """bf16 autocast on CUDA; on the CPU, a disabled autocast (float32 throughout)."""
+    """bf16 autocast on CUDA; on the CPU, a disabled autocast (float32 throughout).
+
+    Parameters
+    ----------
+    device : torch.device
+        Where the forward pass runs.
+
+    Returns
+    -------
+    torch.autocast
+        A context manager for the forward pass.
+    """
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return torch.autocast("cpu", enabled=False)
 
 
 def is_oom(exc: BaseException) -> bool:
-    """Whether ``exc`` says the device (or the host) ran out of memory."""
+    """Whether ``exc`` says the device (or the host) ran out of memory.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What a training or an evaluation raised.
+
+    Returns
+    -------
+    bool
+        True for :class:`torch.cuda.OutOfMemoryError`, and for a ``RuntimeError`` that says
+        "out of memory" or "can't allocate memory" (the CPU's).
+    """
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return True
     return isinstance(exc, RuntimeError) and (
@@ -86,7 +109,18 @@ def reset_peak(device: torch.device) -> None:
 
 def peak_memory(device: torch.device) -> int:
     """The most bytes allocated on ``device`` since :func:`reset_peak` (CUDA), or this
-    process's peak resident memory (the CPU)."""
+    process's peak resident memory (the CPU).
+
+    Parameters
+    ----------
+    device : torch.device
+        The training's device.
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -347,15 +347,11 @@ def _kinds(cls: type) -> GenomeKinds:
 
 
 def load_architecture(path: str | os.PathLike) -> Architecture:
-    """Read an architecture JSON file (:func:`genesis.genomejson.load`). Never executes
-    anything from the file.
+    """Read an architecture JSON file; never executes anything from it.
 
-    Raises
-    ------
-    GenesisError
-        If the file is missing, unreadable, not a regular file or larger than
-        :data:`genesis.limits.MAX_FILE_BYTES`, or its content is not a valid architecture
-        (including one past a cap of :mod:`genesis.limits`).
+    :func:`genesis.genomejson.load` with the genome's dataclasses: a file that is missing,
+    unreadable, not a regular file, over :data:`genesis.limits.MAX_FILE_BYTES`, or not a valid
+    architecture (one past a cap of :mod:`genesis.limits` included) is a :class:`GenesisError`.
     """
     return genomejson.load(path, _kinds(Architecture))
 

@@ -203,13 +203,14 @@ def load(path: str | os.PathLike, kinds: GenomeKinds) -> Any:
     Parameters
     ----------
     path : path-like
-        The file.
+        The file, read within :data:`genesis.limits.MAX_FILE_BYTES`.
     kinds : GenomeKinds
-        The genome's dataclasses to build.
+        What :func:`decode` builds.
 
     Returns
     -------
     Architecture
+        As :func:`decode` builds it from the file's JSON.
 
     Raises
     ------
@@ -224,8 +225,9 @@ def load(path: str | os.PathLike, kinds: GenomeKinds) -> Any:
 
 
 def from_json(text: str, kinds: GenomeKinds, source: str = "architecture JSON") -> Any:
-    """:func:`parse` the JSON ``text``, then :func:`decode` it; ``source`` names it in
-    messages."""
+    """The architecture in the JSON ``text``: :func:`parse`, then :func:`decode` with
+    ``kinds``; ``source`` (a file's path) names the text in messages, before what either
+    raises."""
     data = parse(text, source)
     try:
         return decode(data, kinds)

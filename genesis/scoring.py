@@ -28,6 +28,24 @@ def evaluate(
     """Top-1 accuracy of ``model`` on uint8 images ``x`` (already on ``device``).
 
     Out of memory, it halves its batch and starts over, down to one example.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network (put in eval mode).
+    x, y : torch.Tensor
+        uint8 images ``(N, C, H, W)`` and their labels, on ``device``.
+    batches : Batches
+        Normalises ``x`` as the training did (:meth:`genesis.batches.Batches.normalise`).
+    device : torch.device
+        Where ``model`` and the data are.
+    batch : int
+        Examples per forward pass, at first.
+
+    Returns
+    -------
+    float
+        The share of ``y`` predicted right (0 for no examples).
     """
     model.eval()
     while True:
@@ -59,6 +77,22 @@ def scorer(
     on: the training subset, or with ``final`` the whole training set), so a trained model
     scores here what its record says. ``examples`` keeps only the first that many of the split.
     The split is moved to the device once; each call evaluates one model (in eval mode).
+
+    Parameters
+    ----------
+    splits : Splits
+        The data the training had.
+    final : bool
+        Score on the test split (normalised with the whole training set's statistics).
+    device : str or torch.device, optional
+        Default: CUDA when present, else the CPU.
+    examples : int, optional
+        Score on only the first that many examples of the split.
+
+    Returns
+    -------
+    callable
+        ``model -> accuracy`` (:func:`evaluate`).
 
     Examples
     --------

@@ -55,10 +55,8 @@ def open_image(tree: ImageTree, parts: tuple[str, ...]) -> Iterator[Any]:
 
     Parameters
     ----------
-    tree : ImageTree
-        The image folder, open.
-    parts : tuple of str
-        The image file, as parts below the root.
+    tree, parts : ImageTree, tuple of str
+        The open image folder, and the image file as the parts of its path below the root.
 
     Yields
     ------
@@ -85,23 +83,7 @@ def open_image(tree: ImageTree, parts: tuple[str, ...]) -> Iterator[Any]:
         except Exception as exc:  # a damaged header
             raise GenesisError(f"cannot read image {path!r}: {type(exc).__name__}: {exc}") from None
         try:
-            width, height = img.size
-            if img.format not in _FORMAT_NAMES:
-                raise GenesisError(
-                    f"cannot read image {path!r}: its content is {img.format}, not "
-                    f"{' or '.join(IMAGE_FORMATS)}"
-                )
-            if width < 1 or height < 1 or len(img.getbands()) > DECODE_BYTES_PER_PIXEL:
-                raise GenesisError(
-                    f"cannot read image {path!r}: its header declares {width}x{height} pixels "
-                    f"of mode {img.mode}"
-                )
-            if width * height > MAX_IMAGE_PIXELS:
-                raise GenesisError(
-                    f"image {path!r} declares {width}x{height} = {width * height} pixels in "
-                    f"its header; the cap is MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS} (nothing "
-                    "decoded)"
-                )
+            _check_header(img, path)
             yield img
         except GenesisError:
             raise
@@ -109,6 +91,28 @@ def open_image(tree: ImageTree, parts: tuple[str, ...]) -> Iterator[Any]:
             raise GenesisError(f"cannot read image {path!r}: {type(exc).__name__}: {exc}") from None
         finally:
             img.close()
+
+
+def _check_header(img: Any, path: str) -> None:
+    """The header of an image Pillow opened: PNG or JPEG, a size and mode it can hold, at most
+    :data:`MAX_IMAGE_PIXELS`."""
+    width, height = img.size
+    if img.format not in _FORMAT_NAMES:
+        raise GenesisError(
+            f"cannot read image {path!r}: its content is {img.format}, not "
+            f"{' or '.join(IMAGE_FORMATS)}"
+        )
+    if width < 1 or height < 1 or len(img.getbands()) > DECODE_BYTES_PER_PIXEL:
+        raise GenesisError(
+            f"cannot read image {path!r}: its header declares {width}x{height} pixels "
+            f"of mode {img.mode}"
+        )
+    if width * height > MAX_IMAGE_PIXELS:
+        raise GenesisError(
+            f"image {path!r} declares {width}x{height} = {width * height} pixels in "
+            f"its header; the cap is MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS} (nothing "
+            "decoded)"
+        )
 
 
 def decode(
@@ -119,10 +123,8 @@ def decode(
 
     Parameters
     ----------
-    tree : ImageTree
-        The image folder, open.
-    parts : tuple of str
-        The image file, as parts below the root.
+    tree, parts : ImageTree, tuple of str
+        As :func:`open_image`'s.
     planned : (int, int, bool)
         What its header said at first (width, height, colour mode), which it must still say.
     resolution : int, optional

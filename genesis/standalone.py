@@ -303,14 +303,14 @@ def _memory_format(model: nn.Module) -> torch.memory_format:
 def _check_preprocess(module: types.ModuleType, preprocess: Preprocess, path: Path) -> None:
     """The file's ``preprocess()`` of random uint8 pixels must equal, bit for bit, what the
     trainer feeds a network trained with ``preprocess``'s statistics."""
-    from genesis.train import _Batches
+    from genesis.batches import Batches
 
     g = torch.Generator().manual_seed(0)
     pixels = torch.randint(0, 256, (3, *preprocess.input_shape), generator=g, dtype=torch.uint8)
     mean = torch.tensor(preprocess.mean, dtype=torch.float32)
     std = torch.tensor(preprocess.std, dtype=torch.float32)
     if preprocess.scale == 255:  # the trainer's scale; another one has no trainer to match
-        want = _Batches(pixels, pixels, mean, std, False, False, g).normalise(pixels)
+        want = Batches(pixels, pixels, mean, std, False, False, g).normalise(pixels)
     else:
         want = (pixels.float() - mean.view(1, -1, 1, 1) * preprocess.scale) * (
             1 / (std.view(1, -1, 1, 1) * preprocess.scale)

@@ -38,7 +38,6 @@ OVER = {
     "visualize/study.py",
     "genesis/genome.py",
     "genesis/train.py",
-    "genesis/cli/search.py",
     "evolve/study.py",
     "visualize/report.py",
     "genesis/cli/study.py",

@@ -283,7 +283,7 @@ def _damage_one(args: argparse.Namespace, nodes: bool, edges: bool):
     """The rows of one architecture with its weights, and the folder they go to."""
     from pathlib import Path
 
-    from genesis.cli.search import _fresh_run_dir
+    from genesis.cli.common import fresh_run_dir as _fresh_run_dir
     from genesis.compiler import compile_architecture
     from genesis.damage import damage_rows
     from genesis.data import load_dataset, make_splits
@@ -362,7 +362,7 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
     from evolve.executors import make_executor
     from evolve.runner import recorded
     from evolve.study import StudyRunConfig, run_study
-    from genesis.cli.search import _fresh_run_dir
+    from genesis.cli.common import fresh_run_dir as _fresh_run_dir
     from genesis.runfolder import RunFolder
     from visualize.study import write_study_outputs
 

@@ -40,7 +40,6 @@ OVER = {
     "genesis/train.py",
     "evolve/study.py",
     "visualize/report.py",
-    "genesis/cli/study.py",
     "genesis/data/images.py",
 }
 

@@ -38,7 +38,6 @@ OVER = {
     "visualize/study.py",
     "genesis/genome.py",
     "genesis/train.py",
-    "evolve/study.py",
     "visualize/report.py",
     "genesis/data/images.py",
 }

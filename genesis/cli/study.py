@@ -155,7 +155,7 @@ def _add_setting_flags(gen: argparse.ArgumentParser, ops: bool) -> None:
     )
     gen.add_argument("--nodes", type=int, help="compute nodes per stage of every setting (8)")
     if ops:
-        from evolve.study import PAPER_OPS
+        from evolve.studysettings import PAPER_OPS
 
         gen.add_argument(
             "--ops",
@@ -201,7 +201,7 @@ def _settings(cfg, args: argparse.Namespace):
     --op applied to each (labels redrawn)."""
     from dataclasses import replace
 
-    from evolve.study import GRIDS, Setting
+    from evolve.studysettings import GRIDS, Setting
 
     if args.setting:
         settings = [Setting(**s) for s in args.setting]
@@ -227,7 +227,7 @@ def _ops(cfg, args: argparse.Namespace):
     """``study ops``: --ops, else the config's ops, else RandWire's four (PAPER_OPS)."""
     from dataclasses import replace
 
-    from evolve.study import PAPER_OPS
+    from evolve.studysettings import PAPER_OPS
 
     ops = args.ops or cfg.study.ops or PAPER_OPS
     if len(ops) < 2:
@@ -267,7 +267,7 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
 def _resumed(args: argparse.Namespace, overrides: dict[str, dict[str, Any]]):
     """The study of ``--resume`` and its own config; any flag but execution's is refused."""
     from evolve.config import load_config
-    from evolve.study import StudyRunConfig
+    from evolve.studyconfig import StudyRunConfig
     from genesis.cli.searchrun import search_flags_given
     from genesis.runfolder import RunFolder
 
@@ -286,7 +286,7 @@ def _resumed(args: argparse.Namespace, overrides: dict[str, dict[str, Any]]):
 def _new_study(args: argparse.Namespace, overrides: dict[str, dict[str, Any]]):
     """A new study's folder (checked, not made yet) and its config, the data checked."""
     from evolve.config import check_proxy_data, load_config
-    from evolve.study import StudyRunConfig
+    from evolve.studyconfig import StudyRunConfig
     from genesis.runfolder import RunFolder
 
     cfg = load_config(args.config, kind=StudyRunConfig) if args.config else StudyRunConfig()

@@ -45,12 +45,11 @@ from visualize.plots import (
 )
 from visualize.render import architecture_graph, edge_weights
 from visualize.runs import RunData, number, read_run
-from visualize.study import (
+from visualize.studyplots import ops_plot, study_plots
+from visualize.studystats import (
     is_study,
     ops_analysis,
     ops_lines,
-    ops_plot,
-    study_plots,
     study_rows,
     summarize_settings,
     summary_lines,

@@ -26,7 +26,8 @@ from genesis.compiler import compile_architecture
 from genesis.complexity import count_complexity
 from genesis.preprocess import read_sidecar
 from genesis.runfolder import RunFolder
-from visualize.study import summarize_settings, write_study_outputs
+from visualize.study import write_study_outputs
+from visualize.studystats import summarize_settings
 
 
 def _call(argv):

@@ -37,7 +37,6 @@ OVER = {
     "genesis/runfolder.py",
     "genesis/genome.py",
     "genesis/train.py",
-    "visualize/report.py",
     "genesis/data/images.py",
 }
 

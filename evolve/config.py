@@ -356,7 +356,7 @@ def load_config(
     """Read a TOML config; raises :class:`GenesisError` naming the file for any problem.
 
     ``kind`` is the config class whose ``from_dict`` builds it: :class:`EvolveConfig` (a
-    search, the default) or :class:`evolve.study.StudyRunConfig` (a study). ``base`` gives the
+    search, the default) or :class:`evolve.studyconfig.StudyRunConfig` (a study). ``base`` gives the
     values of the keys the file lacks (a search's: default :class:`EvolveConfig`'s; a run
     folder's own config: :func:`run_base`).
 

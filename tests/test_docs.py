@@ -21,7 +21,8 @@ import pytest
 
 import genesis.cli
 from evolve.config import EvolveConfig, load_config
-from evolve.study import Setting, StudyRunConfig
+from evolve.studyconfig import StudyRunConfig
+from evolve.studysettings import Setting
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -23,7 +23,8 @@ from genesis.files import atomic_write
 from genesis.tables import csv_bytes
 from visualize.axes import literal_text, plain_label, spearman, spearman_text
 from visualize.runs import number
-from visualize.study import family_color, plain_target
+from visualize.studyfiles import plain_target
+from visualize.studyplots import family_color
 
 __all__ = ["DAMAGE_FILES", "damage_plots", "damage_summary", "write_damage_outputs"]
 

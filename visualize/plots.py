@@ -3,7 +3,7 @@
 Each function takes a :class:`~visualize.runs.RunData` and an output path (PNG or SVG, by
 extension) and returns the path, or None when the run holds nothing to plot yet.
 
-Every figure, here and in :mod:`visualize.study` and :mod:`visualize.damage`, keeps the same
+Every figure, here and in :mod:`visualize.studyplots` and :mod:`visualize.damage`, keeps the same
 rules so a reader can trust it without the code: every colour is in a legend (or a colour bar),
 a correlation is given with its n and p (:func:`spearman_text`), MACs are ticked as plain counts
 such as ``1.2M`` (:func:`count_axis`), generations on whole numbers (:func:`generation_axis`),

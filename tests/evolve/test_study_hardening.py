@@ -23,13 +23,10 @@ from genesis.compiler import compile_architecture
 from genesis.runfolder import STUDY_DIRS, refuse_run_file
 from visualize import write_report
 from visualize.damage import damage_plots, write_damage_outputs
-from visualize.study import (
-    OPS_FILES,
-    STUDY_FILES,
-    ops_analysis,
-    ops_plot,
-    write_study_outputs,
-)
+from visualize.study import write_study_outputs
+from visualize.studyfiles import OPS_FILES, STUDY_FILES
+from visualize.studyplots import ops_plot
+from visualize.studystats import ops_analysis
 
 #: A study that trains nothing (synthetic fitness) and takes seconds: two settings, one graph
 #: each, on the synthetic dataset (what ``study damage`` scores on).

@@ -33,15 +33,9 @@ from visualize.plots import (
 )
 from visualize.report import write_report
 from visualize.runs import RunData, read_run
-from visualize.study import (
-    STAT_COLUMNS,
-    OpsAnalysis,
-    ops_analysis,
-    ops_lines,
-    ops_plot,
-    study_plots,
-)
-from visualize.study import summarize_settings as summarize
+from visualize.studyplots import ops_plot, study_plots
+from visualize.studystats import STAT_COLUMNS, OpsAnalysis, ops_analysis, ops_lines
+from visualize.studystats import summarize_settings as summarize
 
 CHANCE = "chance: 10% (1/10 classes)"  # Fashion-MNIST's ten classes, the networks' outputs
 

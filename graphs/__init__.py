@@ -13,6 +13,7 @@ from graphs.dag import (
     validate_dag,
 )
 from graphs.errors import GenesisError, RunFailed
+from graphs.features import DAG_FEATURES, dag_features
 from graphs.families import (
     FAMILIES,
     EvenBelow,
@@ -49,6 +50,7 @@ from graphs.registry import Registry
 from graphs.stats import graph_stats
 
 __all__ = [
+    "DAG_FEATURES",
     "DEFAULT_OP",
     "FAMILIES",
     "GENERATOR_MEMORY",
@@ -71,6 +73,7 @@ __all__ = [
     "barabasi_albert",
     "compute_nodes",
     "crossover",
+    "dag_features",
     "delete_node",
     "erdos_renyi",
     "family_names",

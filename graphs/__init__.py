@@ -13,7 +13,6 @@ from graphs.dag import (
     validate_dag,
 )
 from graphs.errors import GenesisError, RunFailed
-from graphs.features import DAG_FEATURES, dag_features
 from graphs.families import (
     FAMILIES,
     EvenBelow,
@@ -27,6 +26,7 @@ from graphs.families import (
     register_family,
     unregister_family,
 )
+from graphs.features import DAG_FEATURES, dag_features
 from graphs.generators import (
     ba_isolated_graph,
     barabasi_albert,

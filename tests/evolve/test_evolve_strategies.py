@@ -18,8 +18,16 @@ from genesis import GenesisError
 
 
 def test_the_registry_lists_every_strategy_once_in_order():
-    assert strategy_names() == ("nsga2", "constrained", "regularized", "random", "rl", "grid")
-    assert strategy_names("architectures") == strategy_names()[:5]
+    assert strategy_names() == (
+        "nsga2",
+        "constrained",
+        "regularized",
+        "random",
+        "rl",
+        "predictor",
+        "grid",
+    )
+    assert strategy_names("architectures") == strategy_names()[:6]
     assert strategy_names("hyperparameters") == ("random", "grid")
     for name in strategy_names():
         cls = get_strategy(name)

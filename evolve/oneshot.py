@@ -112,8 +112,9 @@ class OneshotConfig:
             )
         if not 0 <= self.warmup_epochs < self.epochs:
             raise GenesisError(
-                f"oneshot warmup_epochs must be in 0..epochs - 1 = {self.epochs - 1}, got "
-                f"{self.warmup_epochs}"
+                f"oneshot warmup_epochs must be in 0..epochs - 1 = {self.epochs - 1} (the "
+                f"architecture trains after it), got {self.warmup_epochs}: give fewer warm-up "
+                "epochs (--warmup-epochs) or more epochs"
             )
         if self.graph not in ("complete", *family_names()):
             raise GenesisError(

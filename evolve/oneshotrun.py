@@ -295,9 +295,15 @@ def _epoch_entry(net, o, splits, dev, epoch, temp, seconds) -> dict[str, Any]:
     """An epoch's line of ``arch_weights.jsonl``."""
     arch = net.derive(o.top_k)
     cx = count_complexity(arch)
+    bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    momenta = [m.momentum for m in bns]
     with torch.no_grad():
         macs, params = net.expected_costs()
-        net.eval()
+        # scored with each batch's own statistics (momentum 0 keeps the running ones): after a
+        # few epochs the running statistics of a mixture lag its weights, and the score in eval
+        # mode is near chance where the network already learned
+        for m in bns:
+            m.momentum = 0.0
         x, y = splits.val_x.to(dev), splits.val_y.to(dev)
         mean, std = _stats(splits.train_x.to(dev))
         norm = _Batches(x, y, mean, std, False, False, torch.Generator(device=dev))
@@ -305,7 +311,8 @@ def _epoch_entry(net, o, splits, dev, epoch, temp, seconds) -> dict[str, Any]:
         for i in range(0, len(y), 500):
             logits = net(norm.normalise(x[i : i + 500]), temp)
             correct += int((logits.argmax(1) == y[i : i + 500]).sum())
-        net.train()
+        for m, momentum in zip(bns, momenta, strict=True):
+            m.momentum = momentum
     ops, gates = _weights_of(net, epoch)
     return {
         "epoch": epoch,

@@ -87,9 +87,16 @@ def epoch_seconds(arch_path: Path, cfg: OneshotRunConfig) -> float:
     return max(result.train_seconds, 1e-3)
 
 
-def run_arm_search(strategy: str, seed: int, budget: float, cfg: OneshotRunConfig, out: Path):
+def run_arm_search(
+    strategy: str, seed: int, budget: float, cfg: OneshotRunConfig, out: Path, smoke: bool
+):
     """A search of ``strategy`` at ``budget`` epoch-equivalents, then the same final step."""
-    ecfg = EvolveConfig().with_overrides(
+    ecfg = EvolveConfig()
+    if smoke:  # two candidates of one epoch: a check that the arm runs
+        ecfg = ecfg.with_overrides(
+            search={"population": 2, "generations": 0}, proxy={"epochs": 1.0, "rungs": ()}
+        )
+    ecfg = ecfg.with_overrides(
         search={"strategy": strategy, "budget": budget, "seed": seed, "seconds": NONE},
         proxy={"dataset": cfg.proxy.dataset, "subset": cfg.proxy.subset,
                "val_size": cfg.proxy.val_size},
@@ -170,11 +177,12 @@ def main(argv: list[str] | None = None) -> None:
         rows.setdefault("oneshot", []).append(one)
         budget = one["search_seconds"] / epoch_seconds(root / f"oneshot-s{seed}" /
                                                        one["architecture"], cfg)  # fmt: skip
+        budget = min(budget, 1.0) if args.smoke else budget
         one["budget"] = budget
         for arm in ("random", "nsga2"):
             if arm in args.arms:
                 out = root / f"{arm}-s{seed}"
-                rows[arm].append(run_arm_search(arm, seed, max(budget, 1.0), cfg, out))
+                rows[arm].append(run_arm_search(arm, seed, max(budget, 1.0), cfg, out, args.smoke))
     fidelity = ranking(oneshot_config(0, args), root / "oneshot-s0", args.subgraphs,
                        args.standalone_epochs)  # fmt: skip
     print(f"# bench_oneshot on {platform.node()} ({platform.processor() or 'cpu'}), "

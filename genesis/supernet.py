@@ -97,11 +97,14 @@ class Supernet(nn.Module):
     Examples
     --------
     >>> from genesis.presets import build_architecture
-    >>> base = build_architecture("fashion-mnist", channels=4, nodes=3, stages=1)
+    >>> base = build_architecture("fashion-mnist", "er", {"p": 0.5}, channels=4, stages=1)
     >>> t = base.replace(stages=(Stage(candidate_graph(3), 4, 1),))
     >>> net = Supernet(t, ["sep_conv_3x3", "identity"])
     >>> net(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 10])
+    >>> macs, params = net.expected_costs(*net.one_hot(net.choice(top_k=2)))
+    >>> int(macs) == count_complexity(net.derive(top_k=2)).macs
+    True
     """
 
     def __init__(self, template: Architecture, ops: Sequence[str], seed: int = 0):

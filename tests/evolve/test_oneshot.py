@@ -229,3 +229,15 @@ def test_a_damaged_state_is_one_line_and_kept(tmp_path, capsys):
     assert "supernet.pt" in errors[0] and "damaged" in errors[0]
     assert json.loads((out / "run.json").read_text())["status"] == "failed"
     assert (out / STATE).read_bytes() == b"not a torch file"
+
+
+def test_a_linked_state_is_refused_not_followed(tmp_path, capsys):
+    out = tmp_path / "run"
+    RunFolder(out).create(tiny())
+    elsewhere = tmp_path / "elsewhere.pt"
+    elsewhere.write_bytes(b"someone else's file")
+    (out / STATE).symlink_to(elsewhere)
+    assert main(["oneshot", "--resume", str(out)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "symbolic link" in errors[0]
+    assert elsewhere.read_bytes() == b"someone else's file"

@@ -21,6 +21,7 @@ import pytest
 
 import genesis.cli
 from evolve.config import EvolveConfig, load_config
+from evolve.oneshot import OneshotRunConfig
 from evolve.studyconfig import StudyRunConfig
 from evolve.studysettings import Setting
 
@@ -151,6 +152,13 @@ def _tables() -> list[tuple[str, type, dict]]:
         tables.append((f"### `[{section}]`", obj, dataclasses.asdict(obj)))
     for heading, obj in (("### `[study]`", study.study), ("### A study's `[proxy]`", study.proxy)):
         tables.append((heading, obj, dataclasses.asdict(obj)))
+    oneshot = OneshotRunConfig()
+    for heading, obj in (
+        ("### `[oneshot]`", oneshot.oneshot),
+        ("### A oneshot run's `[proxy]`", oneshot.proxy),
+        ("### A oneshot run's `[final]`", oneshot.final),
+    ):
+        tables.append((heading, obj, dataclasses.asdict(obj)))
     setting = {f.name: _field_default(f) for f in dataclasses.fields(Setting)}
     tables.append(("### A setting", Setting, setting))
     return tables
@@ -227,11 +235,12 @@ def test_runnable_blocks_are_plain_genesis_commands_that_parse(capsys):
 
 @pytest.mark.parametrize("path", [README, *PAGES], ids=lambda p: str(p.relative_to(ROOT)))
 def test_toml_examples_load(path, tmp_path):
-    """Every TOML block is a config genesis reads: a study's or a search's."""
+    """Every TOML block is a config genesis reads: a study's, a oneshot run's or a search's."""
     for i, body in enumerate(_fenced(_text(path), "toml")):
         file = tmp_path / f"example{i}.toml"
         file.write_text(body, encoding="utf-8")
         kind = StudyRunConfig if "[study]" in body else EvolveConfig
+        kind = OneshotRunConfig if "[oneshot]" in body else kind
         assert isinstance(load_config(file, kind=kind), kind)
 
 

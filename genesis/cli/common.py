@@ -76,8 +76,9 @@ ENGINE_FLAGS: dict[str, dict[str, str]] = {
 }
 
 
-def add_engine_flags(p: argparse.ArgumentParser) -> None:
-    """Flags of the evaluation engine that ``evolve`` and ``tune`` share (see ENGINE_FLAGS)."""
+def add_engine_flags(p: argparse.ArgumentParser, execution: bool = True) -> None:
+    """Flags of the evaluation engine that ``evolve`` and ``tune`` share (see ENGINE_FLAGS);
+    without ``execution``, only the data and device flags (a run in one process)."""
     p.add_argument(
         "--dataset",
         metavar="NAME|PATH",
@@ -106,6 +107,8 @@ def add_engine_flags(p: argparse.ArgumentParser) -> None:
         help="train on a dataset of fewer classes than the networks' outputs (else an error)",
     )
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    if not execution:
+        return
     p.add_argument("--workers", type=int, help="parallel evaluations (2)")
     p.add_argument(
         "--force-workers",

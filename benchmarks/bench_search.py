@@ -61,6 +61,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from evolve.config import EvolveConfig, load_config
@@ -132,6 +133,7 @@ def arm_config(arm: str, seed: int, args: argparse.Namespace) -> EvolveConfig:
             "val_size": args.val_size,
             "holdout": args.holdout,
             "fitness": args.fitness,
+            "lookup": args.lookup if args.fitness == "lookup" else NONE,
             "epochs": rungs[-1],
             "rungs": rungs if multi and len(rungs) > 1 else (),
             "eta": args.eta,
@@ -158,7 +160,7 @@ def run_one(cfg: EvolveConfig, out: Path, threads: int) -> float:
     # Workaround: the search saves rung states under rungs/ without creating it (reported).
     (out / "rungs").mkdir(exist_ok=True)
     t = time.perf_counter()
-    if cfg.proxy.fitness == "synthetic" or cfg.execution.workers == 1:
+    if not cfg.proxy.trains or cfg.execution.workers == 1:
         torch.set_num_threads(threads)  # one process: this one trains (or scores) everything
         executor = InlineExecutor(cfg.execution.workers)
         Search(cfg, folder, executor, log=lambda _line: None).run()
@@ -229,11 +231,17 @@ def summarize(run: RunData) -> dict[str, Any]:
             f"{float(logged):.6f}",
             file=sys.stderr,
         )
+    held = [held_out(run, h, latest[h]) for _, _, h in front]
+    ref = float(run.config.get("search", {}).get("ref_macs", 20e6))
     return {
         "hv": hv,
+        # the front the search chose (on validation), each member scored on held-out data
+        "hv_held": None
+        if None in held
+        else hypervolume([(a, p[1]) for a, p in zip(held, front, strict=True)], ref),
         "curve": curve,
         "front": front,
-        "held": [held_out(run, h, latest[h]) for _, _, h in front],
+        "held": held,
         "compute": run.state.get("compute"),
         "trained": run.state.get("trained"),
         "jobs": run.state.get("jobs"),
@@ -361,6 +369,70 @@ def table_lines(table: dict, seeds: int) -> list[str]:
     return lines
 
 
+def paired_lines(rows: dict[str, list[dict[str, Any]]], ref: str = "random+asha") -> list[str]:
+    """Each arm against ``ref``, paired by seed: median [IQR] of the differences in HV (on
+    validation, as the search saw it) and in held-out HV (its front scored on data it never
+    read), a bootstrap 95% CI of the median difference and the Wilcoxon signed-rank p; and the
+    compute after which the arm's front reaches ``ref``'s final HV, as a share of ``ref``'s
+    compute (median [IQR] over the seeds that reach it, and how many do)."""
+    from scipy import stats
+
+    if ref not in rows or len(rows[ref]) < 6:
+        return [f"(paired tests need {ref} and at least 6 seeds)"]
+
+    def q(xs: list[float]) -> str:
+        lo, med, hi = np.percentile(xs, [25, 50, 75])
+        return f"{med:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+
+    def ci(xs: list[float]) -> str:
+        if len(set(xs)) < 2:
+            return f"[{xs[0]:+.2f}, {xs[0]:+.2f}]"
+        res = stats.bootstrap((np.array(xs),), np.median, n_resamples=2000, random_state=0)
+        return f"[{res.confidence_interval.low:+.2f}, {res.confidence_interval.high:+.2f}]"
+
+    def p_value(xs: list[float]) -> str:
+        if all(x == 0 for x in xs):
+            return "   n/a"
+        return f"{stats.wilcoxon(xs).pvalue:6.3f}"
+
+    head = (
+        f"{'arm':>12} | {'dHV val x100, median [IQR]':>27} | {'95% CI':>16} | {'p':>6} | "
+        f"{'dHV held x100':>27} | {'95% CI':>16} | {'p':>6} | to {ref} HV (share of compute)"
+    )
+    lines = [
+        f"paired by seed against {ref} ({len(rows[ref])} seeds): HV differences x 100, "
+        "bootstrap CI of the median, Wilcoxon signed-rank p",
+        head,
+        "-" * len(head),
+    ]
+    for arm, rs in rows.items():
+        if arm == ref:
+            continue
+        pairs = list(zip(rs, rows[ref], strict=False))
+        dv = [100 * (a["hv"] - b["hv"]) for a, b in pairs]
+        dh = [
+            100 * (a["hv_held"] - b["hv_held"])
+            for a, b in pairs
+            if a["hv_held"] is not None and b["hv_held"] is not None
+        ]
+        shares = [
+            c / b["compute"]
+            for a, b in pairs
+            if (c := reach(a["curve"], b["hv"])) is not None and b["compute"]
+        ]
+        share = "not reached"
+        if shares:
+            lo, med, hi = np.percentile(shares, [25, 50, 75])
+            share = f"{med:.2f} [{lo:.2f}, {hi:.2f}] ({len(shares)}/{len(pairs)})"
+        held = (
+            f"{q(dh):>27} | {ci(dh):>16} | {p_value(dh)}"
+            if dh
+            else f"{'n/a':>27} | {'':>16} | {'':>6}"
+        )
+        lines.append(f"{arm:>12} | {q(dv):>27} | {ci(dv):>16} | {p_value(dv)} | {held} | {share}")
+    return lines
+
+
 def target_line(table: dict) -> str:
     """Whether nsga2 is ahead of both random baselines on the held-out gap by enough."""
     t = table.get("nsga2")
@@ -464,7 +536,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--levels", type=int, default=20, help="MAC levels of the front gap")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (one process)")
-    parser.add_argument("--fitness", default="train", choices=("train", "synthetic"))
+    parser.add_argument("--fitness", default="train", choices=("train", "synthetic", "lookup"))
+    parser.add_argument(
+        "--lookup", default=None, help="with --fitness lookup: the recorded table's folder"
+    )
     parser.add_argument("--out", default=None, help="folder for the run folders (default: temp)")
     parser.add_argument("--table", default=None, help="also write the output to this file")
     parser.add_argument("--plot", default=None, help="write the plot (PNG) here")
@@ -542,6 +617,9 @@ def bench(args: argparse.Namespace) -> list[str]:
     if args.fitness == "synthetic":
         say("synthetic fitness: the held-out score is the stand-in (top-rung synthetic accuracy)")
     for line in table_lines(table, args.seeds):
+        say(line)
+    say("")
+    for line in paired_lines(rows):
         say(line)
     say(target_line(table))
     if args.plot:

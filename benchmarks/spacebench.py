@@ -306,6 +306,12 @@ def record(args: argparse.Namespace) -> None:
         todo = todo[: args.limit]
     print(f"record: {len(done)} jobs done, {len(todo)} to run", file=sys.stderr)
     started = time.time()
+    if rec_path.exists() and rec_path.stat().st_size:
+        with rec_path.open("rb") as fh:  # a line cut short by a kill: end it, or the next
+            fh.seek(-1, os.SEEK_END)  # record would be glued to it and lost
+            if fh.read(1) != b"\n":
+                with rec_path.open("a") as out:
+                    out.write("\n")
     with (
         rec_path.open("a") as fh,
         ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.threads,)) as pool,

@@ -356,7 +356,7 @@ def load_config(
     """Read a TOML config; raises :class:`GenesisError` naming the file for any problem.
 
     ``kind`` is the config class whose ``from_dict`` builds it: :class:`EvolveConfig` (a
-    search, the default) or :class:`evolve.study.StudyRunConfig` (a study). ``base`` gives the
+    search, the default) or :class:`evolve.studyconfig.StudyRunConfig` (a study). ``base`` gives the
     values of the keys the file lacks (a search's: default :class:`EvolveConfig`'s; a run
     folder's own config: :func:`run_base`).
 
@@ -402,7 +402,8 @@ def check_proxy_data(
 
     Notes
     -----
-    Nothing is checked with ``proxy.fitness = "synthetic"`` (it reads no data). Otherwise this
+    Nothing is checked with ``proxy.fitness = "synthetic"`` (it reads no data); with
+    ``"lookup"``, the recorded table is read and must answer at every rung. Otherwise this
     loads the dataset (:func:`genesis.data.load_dataset`), which costs one read of its files.
 
     Examples
@@ -417,6 +418,10 @@ def check_proxy_data(
     """
     if cfg.proxy.fitness == "synthetic":
         return
+    if cfg.proxy.fitness == "lookup":
+        from evolve.lookup import check_lookup
+
+        return check_lookup(cfg.proxy)
     from genesis.data import check_fits, load_dataset
     from genesis.presets import get_preset
 

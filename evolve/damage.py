@@ -23,7 +23,7 @@ and the rows of an earlier call (``damage.jsonl``) are read back as plain values
 table's columns only.
 
 What it trusts: the study's ``config.toml``, validated as a fresh study's config is
-(:meth:`evolve.study.StudyRunConfig.from_dict`: types, ranges and caps; its ``[execution]``
+(:meth:`evolve.studyconfig.StudyRunConfig.from_dict`: types, ranges and caps; its ``[execution]``
 table is not used): it names the dataset the networks are scored on (a built-in name, or a path
 on this machine, as ``--dataset`` would), read with the dataset loader's own bounds, and the
 split, subset and validation size that loader cuts. A line on stderr says which dataset it is.
@@ -245,7 +245,7 @@ def study_damage(
         network of the study could be scored.
     """
     from evolve.config import load_config
-    from evolve.study import StudyRunConfig
+    from evolve.studyconfig import StudyRunConfig
     from genesis.damage import damage_rows
     from genesis.data import load_dataset, make_splits
     from genesis.train import resolve_device, scorer

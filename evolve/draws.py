@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 from evolve.config import EvolveConfig
 from evolve.fitness import Individual
@@ -35,14 +37,18 @@ def make_space(cfg: EvolveConfig, folder: RunFolder) -> SearchSpace | HyperSpace
     """The space a run searches: architectures, or one fixed architecture's hyperparameters."""
     if cfg.tune.architecture:
         return HyperSpace(load_architecture(folder.path / cfg.tune.architecture), cfg.tune)
+    if cfg.proxy.fitness == "lookup":  # the space is the recorded table's members
+        from evolve.lookup import PoolSpace, load_table
+
+        return PoolSpace(cfg.space, load_table(cfg.proxy.lookup))
     return SearchSpace(cfg.space)
 
 
 class Draws:
     """The candidates of a run's proposals (see the module docstring)."""
 
-    def __init__(self, cfg: EvolveConfig, folder: RunFolder):
-        self.cfg, self.folder = cfg, folder
+    def __init__(self, cfg: EvolveConfig, folder: RunFolder, space: Any = None):
+        self.cfg, self.folder, self.space = cfg, folder, space
         self._memory: dict[str, float] = {}  # hash -> peak inference memory (KiB)
 
     def init_proposals(self) -> Iterator[Proposal]:
@@ -58,7 +64,10 @@ class Draws:
         training: dict[str, Candidate],
     ) -> Candidate:
         """The candidate of proposal ``p``: to train, cached (evaluated before), a duplicate
-        (of one still training) or skipped (over a budget)."""
+        (of one still training) or skipped (over a budget). Searching a lookup table, a
+        proposal outside it stands for its nearest member (:meth:`PoolSpace.snap`)."""
+        if hasattr(self.space, "snap"):
+            p = replace(p, arch=self.space.snap(p.arch, p.parents))
         cx = count_complexity(p.arch)
         text = p.arch.to_json()
         h = architecture_hash(p.arch)

@@ -249,6 +249,14 @@ def _train(
         return synthetic_record(
             arch, task["seed"], (counted.macs, counted.params), task["final"], task.get("rung")
         )
+    if proxy.fitness == "lookup":
+        from evolve.lookup import load_table, lookup_record
+
+        epochs = task["rung"]["epochs"] if task.get("rung") else task["epochs"]
+        table = load_table(proxy.lookup)
+        return lookup_record(
+            table, arch, task["seed"], epochs, (counted.macs, counted.params), task["final"]
+        )
     splits = _splits(
         proxy.dataset,
         proxy.val_size,

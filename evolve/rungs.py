@@ -168,8 +168,8 @@ def rung_task(cfg: Any, folder: Any, c: Candidate, text: str, rung: int) -> dict
         task["latency"] = {"batch": s.latency_batch, "max_ms": s.max_latency_ms}
     if top > 0:
         task["rung"] = {"index": rung, "epochs": schedule[rung], "top": schedule[-1]}
-        if proxy.fitness != "synthetic" and rung > 0:
+        if proxy.trains and rung > 0:
             task["resume_path"] = str(folder.path / folder.rung_ref(c.hash, rung - 1))
-        if proxy.fitness != "synthetic" and rung < top:
+        if proxy.trains and rung < top:
             task["state_path"] = str(folder.path / folder.rung_ref(c.hash, rung))
     return task

@@ -95,7 +95,7 @@ class Search:
         self.folder = folder
         self.executor = executor
         self.space = make_space(cfg, folder)
-        self.draws = Draws(cfg, folder)
+        self.draws = Draws(cfg, folder, self.space)
         self.strategy: Strategy = get_strategy(cfg.search.strategy)(cfg, self.space)
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.pool = Archive(folder, self.strategy)  # the archive and the population
@@ -164,7 +164,7 @@ class Search:
             self.cfg.search.refs,
             state.tracks,
         )
-        if self.rungs.top > 0 and self.cfg.proxy.fitness != "synthetic":
+        if self.rungs.top > 0 and self.cfg.proxy.trains:
             (self.folder.path / "rungs").mkdir(exist_ok=True)  # where rungs leave their states
         logged = self.folder.read_evaluations()
         # What the log holds past the checkpoint is replayed, not redone: results of the jobs

@@ -48,7 +48,10 @@ class ProxyConfig:
     allow_class_mismatch: bool = False
     time_limit: float | None = 300.0  # a candidate still training after this is a timeout
     device: str | None = None  # default: cuda when present
-    fitness: str = "train"  # "train", or "synthetic": a deterministic score without training
+    # "train"; "synthetic": a deterministic score without training; "lookup": each evaluation
+    # looked up in the recorded table named by `lookup` (evolve.lookup; the space is its members)
+    fitness: str = "train"
+    lookup: str | None = None  # folder of a recorded table (benchmarks/spacebench.py) to look up
     synthetic_seconds: float = 0.0  # synthetic fitness: seconds each evaluation takes (for tests)
 
     #: A key given without its partner sets the partner: ``epochs`` alone (a flag, a TOML
@@ -80,15 +83,26 @@ class ProxyConfig:
             raise GenesisError(
                 f"proxy synthetic_seconds must be in [0, 3600), got {self.synthetic_seconds}"
             )
-        if self.fitness not in ("train", "synthetic"):
+        if self.fitness not in ("train", "synthetic", "lookup"):
             raise GenesisError(
-                f"proxy fitness must be 'train' or 'synthetic', got {self.fitness!r}"
+                f"proxy fitness must be 'train', 'synthetic' or 'lookup', got {self.fitness!r}"
+            )
+        if (self.fitness == "lookup") != bool(self.lookup):
+            raise GenesisError(
+                "proxy lookup (a recorded table's folder) goes with fitness = 'lookup', got "
+                f"fitness {self.fitness!r} and lookup {self.lookup!r}"
             )
         if self.device is not None and (
             not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device)
         ):
             raise GenesisError(f"proxy device must be cpu, cuda or cuda:N, got {self.device!r}")
         check_types(self, "proxy")
+
+    @property
+    def trains(self) -> bool:
+        """Whether an evaluation trains a network (else it is synthetic or looked up: no
+        weights, no rung states)."""
+        return self.fitness == "train"
 
     @property
     def schedule(self) -> tuple[float | None, ...]:

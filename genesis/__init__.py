@@ -57,11 +57,13 @@ __all__ = [
     "Head",
     "OpSpec",
     "Preprocess",
+    "Run",
     "Preset",
     "Stage",
     "StemLayer",
     "TrainConfig",
     "architecture_hash",
+    "load_run",
     "build_architecture",
     "default_ops",
     "describe",
@@ -77,3 +79,12 @@ __all__ = [
     "stage_hash",
     "unregister_op",
 ]
+
+
+def __getattr__(name: str):
+    """``load_run`` and ``Run`` (:mod:`genesis.rundata`), imported on first use."""
+    if name in ("load_run", "Run"):
+        from genesis import rundata
+
+        return getattr(rundata, name)
+    raise AttributeError(f"module 'genesis' has no attribute {name!r}")

@@ -6,22 +6,25 @@ an output width and a stride), a :class:`Head`, and the :class:`TrainConfig` hyp
 the network is trained with. Everything is frozen; variation builds new genomes.
 
 The JSON form (``schema = "genesis.architecture"``, ``version = 1``) is the only way genomes
-cross a process or a person: it is read with :func:`json.loads`, never executed.
+cross a process or a person: it is read with :func:`json.loads`, never executed. Its codec lives
+in :mod:`genesis.genomejson`; :meth:`Architecture.to_json`, :meth:`Architecture.from_json`,
+:func:`load_architecture` and :func:`save_architecture` call it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from genesis.files import atomic_write
+from genesis import genomejson
+from genesis.genomejson import SCHEMA, SCHEMA_VERSION, GenomeKinds, encode_stage
+from genesis.genomejson import short_repr as _short
 from genesis.limits import (
     MAX_CHANNELS,
     MAX_CLASSES,
@@ -33,7 +36,7 @@ from genesis.limits import (
     MAX_STAGES,
     MAX_STEM_LAYERS,
     MAX_TEXT_CHARS,
-    read_text_file,
+    check_count,
 )
 from genesis.ops import OPS
 from graphs import GenesisError, check_size, graph_stats, validate_dag
@@ -50,9 +53,6 @@ __all__ = [
     "save_architecture",
 ]
 
-SCHEMA = "genesis.architecture"
-SCHEMA_VERSION = 1
-
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "onecycle", "constant")
 
@@ -64,17 +64,6 @@ def _positive_int(
         raise GenesisError(f"{owner} {name} must be an integer >= {minimum}, got {_short(value)}")
     if cap is not None and value > cap[1]:
         raise GenesisError(f"{owner} {name} is {value}; the cap is {cap[0]} = {cap[1]}")
-
-
-def _short(value: Any) -> str:
-    """``repr(value)``, cut to 80 characters (a value from a file may be huge)."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _cap(what: str, count: int, unit: str, name: str, cap: int) -> None:
-    if count > cap:
-        raise GenesisError(f"{what} has {count} {unit}; the cap is {name} = {cap}")
 
 
 def _number(owner: str, name: str, value: Any, low: float, high: float, *, open_low=False) -> None:
@@ -145,7 +134,7 @@ class Stage:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Stage):
             return NotImplemented
-        return _stage_dict(self) == _stage_dict(other)
+        return encode_stage(self) == encode_stage(other)
 
     __hash__ = None  # type: ignore[assignment]  # holds a mutable graph
 
@@ -239,6 +228,25 @@ class Architecture:
     )  # provenance (seed, generator); not hashed
 
     def __post_init__(self) -> None:
+        self._check_input()
+        object.__setattr__(self, "stem", tuple(self.stem))
+        object.__setattr__(self, "stages", tuple(self.stages))
+        if not self.stages:
+            raise GenesisError("an architecture needs at least one stage, got none")
+        check_count("an architecture", len(self.stages), "stages", "MAX_STAGES", MAX_STAGES)
+        check_count(
+            "an architecture", len(self.stem), "stem layers", "MAX_STEM_LAYERS", MAX_STEM_LAYERS
+        )
+        if not isinstance(self.name, str):
+            raise GenesisError(f"architecture name must be a string, got {_short(self.name)}")
+        check_line(self.name, "architecture name", MAX_NAME_CHARS, "MAX_NAME_CHARS")
+        self._check_parts()
+        if not isinstance(self.meta, Mapping):
+            raise GenesisError(f"meta must be a JSON object, got {type(self.meta).__name__}")
+        check_free_text(self.meta, "meta")
+
+    def _check_input(self) -> None:
+        """``input_shape`` (stored as a tuple) and ``num_classes``, within their caps."""
         shape = tuple(self.input_shape) if isinstance(self.input_shape, (list, tuple)) else None
         if shape is None or len(shape) != 3:
             raise GenesisError(
@@ -264,15 +272,10 @@ class Architecture:
             raise GenesisError(
                 f"num_classes is {self.num_classes}; the cap is MAX_CLASSES = {MAX_CLASSES}"
             )
-        object.__setattr__(self, "stem", tuple(self.stem))
-        object.__setattr__(self, "stages", tuple(self.stages))
-        if not self.stages:
-            raise GenesisError("an architecture needs at least one stage, got none")
-        _cap("an architecture", len(self.stages), "stages", "MAX_STAGES", MAX_STAGES)
-        _cap("an architecture", len(self.stem), "stem layers", "MAX_STEM_LAYERS", MAX_STEM_LAYERS)
-        if not isinstance(self.name, str):
-            raise GenesisError(f"architecture name must be a string, got {_short(self.name)}")
-        check_line(self.name, "architecture name", MAX_NAME_CHARS, "MAX_NAME_CHARS")
+
+    def _check_parts(self) -> None:
+        """Each stage a :class:`Stage` whose ops are registered, each stem layer a
+        :class:`StemLayer`, the head a :class:`Head` and the training a :class:`TrainConfig`."""
         for i, stage in enumerate(self.stages):
             if not isinstance(stage, Stage):
                 raise GenesisError(f"stage {i} must be a Stage, got {type(stage).__name__}")
@@ -288,9 +291,6 @@ class Architecture:
                 raise GenesisError(
                     f"{what} must be a {expected.__name__}, got {type(value).__name__}"
                 )
-        if not isinstance(self.meta, Mapping):
-            raise GenesisError(f"meta must be a JSON object, got {type(self.meta).__name__}")
-        check_free_text(self.meta, "meta")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Architecture):
@@ -312,255 +312,53 @@ class Architecture:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
-    # -- JSON ------------------------------------------------------------------------------------
+    # -- JSON (genesis.genomejson) ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form (see the module docstring)."""
-        return {
-            "schema": SCHEMA,
-            "version": SCHEMA_VERSION,
-            "name": self.name,
-            "input_shape": list(self.input_shape),
-            "num_classes": self.num_classes,
-            "stem": [asdict(layer) for layer in self.stem],
-            "stages": [_stage_dict(stage) for stage in self.stages],
-            "head": asdict(self.head),
-            "train": asdict(self.train),
-            "meta": _jsonable(dict(self.meta)),
-        }
+        """The JSON-ready form (:func:`genesis.genomejson.encode`)."""
+        return genomejson.encode(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as a JSON string."""
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+        return genomejson.to_json(self, indent)
 
     @classmethod
     def from_dict(cls, data: Any) -> Architecture:
-        """Build and validate an architecture from its JSON-ready form.
+        """Build and validate an architecture from its JSON-ready form
+        (:func:`genesis.genomejson.decode`: every count is checked before any graph is built).
 
         Raises
         ------
         GenesisError
             For a wrong schema or version, a missing or unknown field, any invalid value, a
             string with a lone surrogate, or a value past a cap of :mod:`genesis.limits`.
-
-        Notes
-        -----
-        The counts (stages, stem layers, each stage's nodes and edges) are checked against
-        their caps before any graph is built, so a file describing a huge stage is refused in
-        time linear in its size, before the O(n^2) hash could run.
         """
-        if not isinstance(data, dict):
-            raise GenesisError(f"an architecture must be a JSON object, got {type(data).__name__}")
-        _check_text(data, "an architecture")
-        if data.get("schema") != SCHEMA:
-            raise GenesisError(f"not a genesis architecture: schema is {data.get('schema')!r}")
-        version = data.get("version")
-        if version != SCHEMA_VERSION:
-            raise GenesisError(
-                f"unknown architecture schema version {version!r}; this genesis reads version "
-                f"{SCHEMA_VERSION}"
-            )
-        _require(data, "architecture", ("input_shape", "num_classes", "stages"))
-        _no_unknown(
-            data,
-            "architecture",
-            {
-                "schema",
-                "version",
-                "name",
-                "input_shape",
-                "num_classes",
-                "stem",
-                "stages",
-                "head",
-                "train",
-                "meta",
-            },
-        )
-        stages = data["stages"]
-        if not isinstance(stages, list):
-            raise GenesisError(f"architecture stages must be a list, got {type(stages).__name__}")
-        _cap("an architecture", len(stages), "stages", "MAX_STAGES", MAX_STAGES)
-        stem = _as_list("stem", data.get("stem", []))
-        _cap("an architecture", len(stem), "stem layers", "MAX_STEM_LAYERS", MAX_STEM_LAYERS)
-        name = data.get("name", "")
-        if not isinstance(name, str):
-            raise GenesisError(f"architecture name must be a string, got {name!r}")
-        return cls(
-            input_shape=_as_list("input_shape", data["input_shape"]),
-            num_classes=data["num_classes"],
-            stem=tuple(_build(StemLayer, f"stem[{i}]", d) for i, d in enumerate(stem)),
-            stages=tuple(_stage_from_dict(i, d) for i, d in enumerate(stages)),
-            head=_build(Head, "head", data.get("head", {})),
-            train=_build(TrainConfig, "train", data.get("train", {})),
-            name=name,
-            meta=data.get("meta", {}),
-        )
+        return genomejson.decode(data, _kinds(cls))
 
     @classmethod
     def from_json(cls, text: str, source: str = "architecture JSON") -> Architecture:
-        """Parse JSON text; ``source`` names it in messages.
+        """Parse JSON text; ``source`` names it in messages (:func:`genesis.genomejson.parse`:
+        a key given twice is refused)."""
+        return genomejson.from_json(text, _kinds(cls), source)
 
-        A key given twice in one object is refused, as is an integer literal past Python's
-        limit on digits. (``NaN`` and ``Infinity`` parse, and fail the range checks.)
-        """
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_keys)
-        except json.JSONDecodeError as exc:
-            raise GenesisError(
-                f"{source} is not valid JSON (truncated or malformed): {exc.msg} "
-                f"(line {exc.lineno}, column {exc.colno})"
-            ) from None
-        except RecursionError:
-            raise GenesisError(f"{source} is nested too deeply to be an architecture") from None
-        except GenesisError as exc:
-            raise GenesisError(f"{source}: {exc}") from None
-        except ValueError as exc:  # an integer literal of more digits than int() converts
-            raise GenesisError(f"{source} is not an architecture: {exc}".split(";")[0]) from None
-        try:
-            return cls.from_dict(data)
-        except GenesisError as exc:
-            raise GenesisError(f"{source}: {exc}") from None
+
+def _kinds(cls: type) -> GenomeKinds:
+    """The dataclasses the codec builds, ``cls`` as the architecture."""
+    return GenomeKinds(cls, StemLayer, Stage, Head, TrainConfig)
 
 
 def load_architecture(path: str | os.PathLike) -> Architecture:
-    """Read an architecture JSON file. Never executes anything from the file.
+    """Read an architecture JSON file; never executes anything from it.
 
-    Raises
-    ------
-    GenesisError
-        If the file is missing, unreadable, not a regular file or larger than
-        :data:`genesis.limits.MAX_FILE_BYTES`, or its content is not a valid architecture
-        (including one past a cap of :mod:`genesis.limits`).
+    :func:`genesis.genomejson.load` with the genome's dataclasses: a file that is missing,
+    unreadable, not a regular file, over :data:`genesis.limits.MAX_FILE_BYTES`, or not a valid
+    architecture (one past a cap of :mod:`genesis.limits` included) is a :class:`GenesisError`.
     """
-    path = Path(path)
-    text = read_text_file(path, "architecture file")
-    return Architecture.from_json(text, source=str(path))
+    return genomejson.load(path, _kinds(Architecture))
 
 
 def save_architecture(arch: Architecture, path: str | os.PathLike) -> Path:
-    """Write ``arch`` as JSON, atomically (a temporary file renamed over ``path``)."""
-    path = Path(path)
-    if str(path) in ("", "."):
-        raise GenesisError("architecture output path is empty")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GenesisError(f"cannot create folder {str(path.parent)!r}: {exc.strerror}") from None
-    text = arch.to_json() + "\n"
-    try:
-        atomic_write(path, text.encode("utf-8"))  # a failed write leaves no debris
-    except OSError as exc:
-        raise GenesisError(
-            f"cannot write architecture file {str(path)!r}: {exc.strerror or exc}"
-        ) from None
-    return path
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-def _stage_dict(stage: Stage) -> dict[str, Any]:
-    G = stage.graph
-    src, dst = G.graph["input"], G.graph["output"]
-    out: dict[str, Any] = {
-        "channels": stage.channels,
-        "stride": stage.stride,
-        "graph": {
-            "input": src,
-            "output": dst,
-            "nodes": [
-                {"id": v, "op": d["op"]}
-                for v, d in sorted(G.nodes(data=True))
-                if v not in (src, dst)
-            ],
-            "edges": sorted([u, v] for u, v in G.edges),
-        },
-    }
-    if stage.origin:
-        out["origin"] = _jsonable(dict(stage.origin))
-    return out
-
-
-def _stage_from_dict(i: int, data: Any) -> Stage:
-    where = f"stage {i}"
-    if not isinstance(data, dict):
-        raise GenesisError(f"{where} must be a JSON object, got {type(data).__name__}")
-    _require(data, where, ("channels", "graph"))
-    _no_unknown(data, where, {"channels", "stride", "graph", "origin"})
-    g = data["graph"]
-    if not isinstance(g, dict):
-        raise GenesisError(f"{where} graph must be a JSON object, got {type(g).__name__}")
-    _require(g, f"{where} graph", ("input", "output", "nodes", "edges"))
-    _no_unknown(g, f"{where} graph", {"input", "output", "nodes", "edges"})
-    nodes = _as_list(f"{where} graph nodes", g["nodes"])
-    edges = _as_list(f"{where} graph edges", g["edges"])
-    check_size(len(nodes), len(edges), where)  # before any graph is built or hashed
-    G = nx.DiGraph(input=g["input"], output=g["output"])
-    for node in (g["input"], g["output"]):
-        if isinstance(node, bool) or not isinstance(node, int):
-            raise GenesisError(f"{where} graph input/output must be integer node ids, got {node!r}")
-    G.add_nodes_from([g["input"], g["output"]])
-    for entry in nodes:
-        if not isinstance(entry, dict) or "id" not in entry or "op" not in entry:
-            raise GenesisError(f"{where} graph nodes need 'id' and 'op', got {entry!r}")
-        _no_unknown(entry, f"{where} graph node", {"id", "op"})
-        node = entry["id"]
-        if isinstance(node, bool) or not isinstance(node, int):
-            raise GenesisError(f"{where} node ids must be integers, got {node!r}")
-        if node in G:
-            raise GenesisError(f"{where} graph lists node {node!r} twice")
-        G.add_node(node, op=entry["op"])
-    seen = set()
-    for edge in edges:
-        if not (isinstance(edge, list) and len(edge) == 2):
-            raise GenesisError(f"{where} graph edges must be [from, to] pairs, got {edge!r}")
-        u, v = edge
-        if any(isinstance(e, bool) or not isinstance(e, int) for e in edge):
-            raise GenesisError(f"{where} edge endpoints must be integer node ids, got {edge!r}")
-        if u not in G or v not in G:
-            missing = u if u not in G else v
-            raise GenesisError(f"{where} edge {edge} names node {missing!r}, which is not listed")
-        if (u, v) in seen:
-            raise GenesisError(f"{where} graph lists edge {edge} twice")
-        seen.add((u, v))
-        G.add_edge(u, v)
-    try:
-        return Stage(
-            graph=G,
-            channels=data["channels"],
-            stride=data.get("stride", 2),
-            origin=data.get("origin"),
-        )
-    except GenesisError as exc:
-        raise GenesisError(f"{where}: {exc}") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` of :func:`json.loads`: a key given twice is an error."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise GenesisError(f"JSON object gives the key {_short(key)} twice")
-        out[key] = value
-    return out
-
-
-def _check_text(value: Any, where: str) -> None:
-    """Every string in ``value`` (keys too) can be written as UTF-8: no lone surrogates."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise GenesisError(
-                    f"{where} holds the string {_short(item)}, which has a lone surrogate and "
-                    "cannot be written as UTF-8"
-                ) from None
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
+    """Write ``arch`` as JSON, atomically (:func:`genesis.genomejson.save`)."""
+    return genomejson.save(arch, path)
 
 
 def check_line(text: str, where: str, limit: int, cap: str) -> None:
@@ -603,40 +401,3 @@ def check_free_text(value: Any, where: str) -> None:
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, (list, tuple)):
             stack.extend((v, depth + 1) for v in item)
-
-
-def _require(data: dict, where: str, names: Iterable[str]) -> None:
-    for name in names:
-        if name not in data:
-            raise GenesisError(f"{where} is missing the field {name!r}")
-
-
-def _no_unknown(data: dict, where: str, allowed: set[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise GenesisError(f"{where} has unknown field(s) {unknown}; known: {sorted(allowed)}")
-
-
-def _as_list(where: str, value: Any) -> list:
-    if not isinstance(value, list):
-        raise GenesisError(f"{where} must be a JSON list, got {type(value).__name__}")
-    return value
-
-
-def _build(cls: type, where: str, data: Any) -> Any:
-    if not isinstance(data, dict):
-        raise GenesisError(f"{where} must be a JSON object, got {type(data).__name__}")
-    names = {f.name for f in fields(cls)}
-    _no_unknown(data, where, names)
-    try:
-        return cls(**data)
-    except TypeError as exc:
-        raise GenesisError(f"{where}: {exc}") from None
-
-
-def _jsonable(value: Any) -> Any:
-    """Round ``value`` through JSON so that what is kept equals what is written."""
-    try:
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise GenesisError(f"architecture metadata must be JSON data: {exc}") from None

@@ -56,6 +56,7 @@ __all__ = [
     "MAX_NAME_CHARS",
     "MAX_TEXT_CHARS",
     "MAX_META_DEPTH",
+    "check_count",
     "read_text_file",
 ]
 
@@ -89,7 +90,7 @@ MAX_FILE_BYTES = 16 * 1024**2
 MAX_PARAMS = 100_000_000
 
 #: Most feature-map elements the layers of a network output for one example (256 MB of float32;
-#: randwire-regular at C=154 on 224x224 images outputs 16.6M). Counted likewise.
+#: randwire-regular at C=154 on 224x224 images outputs 22.3M). Counted likewise.
 MAX_ACTIVATIONS = 64 * 2**20
 
 #: Longest architecture name, in characters: one line of printable characters (a preset's name,
@@ -102,6 +103,20 @@ MAX_TEXT_CHARS = 1000
 
 #: Deepest nesting of objects and lists in ``meta`` and ``origin``.
 MAX_META_DEPTH = 8
+
+
+def check_count(what: str, count: int, unit: str, name: str, cap: int) -> None:
+    """Refuse ``count`` ``unit`` of ``what`` over the cap ``name`` = ``cap``.
+
+    Examples
+    --------
+    >>> check_count("an architecture", 17, "stages", "MAX_STAGES", MAX_STAGES)
+    Traceback (most recent call last):
+    ...
+    graphs.errors.GenesisError: an architecture has 17 stages; the cap is MAX_STAGES = 16
+    """
+    if count > cap:
+        raise GenesisError(f"{what} has {count} {unit}; the cap is {name} = {cap}")
 
 
 def read_text_file(path: str | os.PathLike, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:

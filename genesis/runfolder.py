@@ -3,7 +3,10 @@
 Everything that writes or reads a run folder goes through this module: the search
 (:mod:`evolve`), its workers (weights and ONNX files of the final step), ``genesis report`` and
 ``genesis compare`` (:mod:`visualize`). It imports neither torch nor deap, so reading a run
-needs neither.
+needs neither. Its parts live beside it, and their names are re-exported here: the layout's
+names and checks (:mod:`genesis.runlayout`), the bounded reads (:mod:`genesis.runreads`), the
+objectives and the Pareto front (:mod:`genesis.pareto`), the tables (:mod:`genesis.runtables`)
+and the checkpoint (:mod:`genesis.checkpoint`).
 
 Layout of ``DIR``::
 
@@ -51,18 +54,39 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
-import fnmatch
 import json
 import os
-import pickle
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from genesis.files import Refused, append_bytes, atomic_write, read_regular
+from genesis import checkpoint
+from genesis.files import append_bytes, atomic_write
 from genesis.genome import Architecture, save_architecture
+from genesis.pareto import OBJECTIVE_LABELS, OBJECTIVES, objectives, pareto_front
+from genesis.runlayout import (
+    HASH_PATTERN,
+    LOCK,
+    LOGBOOK_FIELDS,
+    RUN_DIRS,
+    RUN_FILES,
+    STATUSES,
+    STUDY_DIRS,
+    STUDY_FIGURES,
+    STUDY_FILES,
+    is_hash,
+    refuse_run_file,
+)
+from genesis.runreads import (
+    MAX_JSON_BYTES,
+    MAX_LOG_BYTES,
+    MAX_TOML_BYTES,
+    MAX_WEIGHTS_BYTES,
+    read_bytes_bounded,
+    read_jsonl,
+)
+from genesis.runtables import entries_table, final_accuracies
 from genesis.tables import csv_bytes
 from graphs import GenesisError
 
@@ -92,255 +116,6 @@ __all__ = [
     "read_jsonl",
 ]
 
-#: States a run can be in (``run.json``'s ``status``): ``running`` also stands for a run that was
-#: killed (SIGKILL leaves no trace); ``interrupted`` is Ctrl-C, ``failed`` an error.
-STATUSES = ("running", "interrupted", "failed", "finished")
-
-#: The writer lock's file (see :meth:`RunFolder.locked`); it holds the writer's PID.
-LOCK = "run.lock"
-
-#: Columns of ``logbook.csv``, one row per generation.
-LOGBOOK_FIELDS = (
-    "generation",
-    "evaluations",
-    "trained",
-    "cached",
-    "skipped",
-    "best_accuracy",
-    "front_size",
-    "hypervolume",
-    "seconds",
-)
-
-#: What the search names an architecture by: 20 hex digits of its canonical hash, plus ``-`` and
-#: 8 hex digits of its content digest after a Weisfeiler-Lehman collision. Nothing else read
-#: from a run folder becomes part of a path.
-HASH_PATTERN = re.compile(r"[0-9a-f]{20}(-[0-9a-f]{8})?")
-
-#: The most bytes read from one file of a run folder, by kind: the evaluation log, the other
-#: JSON files (``run.json``, ``pareto.json``, ``final.json``, ``architectures/H.json``), the
-#: config, and the final weights (``final/H.pt``, read by the report for edge widths).
-MAX_LOG_BYTES = 64 * 2**20
-MAX_JSON_BYTES = 8 * 2**20
-MAX_TOML_BYTES = 1 * 2**20
-MAX_WEIGHTS_BYTES = 256 * 2**20
-
-
-T = TypeVar("T")
-
-
-def is_hash(value: Any) -> bool:
-    """Whether ``value`` is an architecture hash as the search writes it (:data:`HASH_PATTERN`).
-
-    Examples
-    --------
-    >>> is_hash("25947824abf5d7875e06"), is_hash("25947824abf5d7875e06-0badf00d")
-    (True, True)
-    >>> is_hash("../../etc/passwd"), is_hash("<script>"), is_hash(12)
-    (False, False, False)
-    """
-    return isinstance(value, str) and HASH_PATTERN.fullmatch(value) is not None
-
-
-def read_bytes_bounded(path: str | os.PathLike, limit: int) -> bytes:
-    """The bytes of the regular file ``path``, refusing anything else and anything too large.
-
-    The file is opened with ``O_NOFOLLOW | O_NONBLOCK`` (a symlink as its last component is
-    refused, and a FIFO never blocks the open), then ``fstat`` must say it is a regular file
-    (not a FIFO, a device such as ``/dev/zero``, a socket or a folder). At most ``limit`` bytes
-    are read: a file that holds more, even one that grows while it is read, is refused.
-
-    Parameters
-    ----------
-    path : path-like
-        The file to read.
-    limit : int
-        The most bytes accepted (e.g. :data:`MAX_JSON_BYTES`).
-
-    Returns
-    -------
-    bytes
-        The whole file.
-
-    Raises
-    ------
-    FileNotFoundError
-        When nothing is at ``path`` (callers tell "missing" from "damaged").
-    GenesisError
-        For a symlink, a file that is not regular, one over ``limit`` bytes, or an unreadable
-        one; the message names the file and the rule.
-
-    Examples
-    --------
-    >>> read_bytes_bounded("/dev/zero", 10)
-    Traceback (most recent call last):
-    ...
-    graphs.errors.GenesisError: '/dev/zero' is not a regular file (a character device); refused
-    """
-    name = str(path)
-    try:
-        return read_regular(path, limit, follow_symlinks=False)
-    except Refused as why:
-        if why.kind == "link":
-            message = f"{name!r} is a symbolic link; refused"
-        elif why.kind == "irregular":
-            message = f"{name!r} is not a regular file ({why.detail}); refused"
-        elif why.kind == "size" and why.detail is not None:
-            message = (
-                f"{name!r} holds {why.detail} bytes, more than the {limit} read from such a file"
-            )
-        elif why.kind == "size":
-            message = f"{name!r} holds more than the {limit} bytes read from such a file"
-        else:
-            message = f"cannot read {name!r}: {why.detail}"
-        raise GenesisError(message) from None
-
-
-def read_jsonl(
-    path: str | os.PathLike, strict: bool = True, limit: int = MAX_LOG_BYTES
-) -> tuple[list[Any], list[str]]:
-    """The JSON values of a JSON-lines file, and the problems met reading it.
-
-    A last line cut short (a writer killed mid-append) is dropped silently. A damaged line
-    elsewhere is, with ``strict``, a :class:`GenesisError` naming the file and line; without,
-    it is skipped and named in the problems (a report shows what it can). A missing file is
-    empty. The file is read with :func:`read_bytes_bounded` (at most ``limit`` bytes, a regular
-    file only): anything else is a :class:`GenesisError` with ``strict``, a problem without.
-    """
-    path = Path(path)
-    try:
-        data = read_bytes_bounded(path, limit)
-    except FileNotFoundError:
-        return [], []
-    except GenesisError as exc:
-        if strict:
-            raise
-        return [], [f"{path.name} was not read: {exc}"]
-    try:
-        text = data.decode("utf-8", errors="strict" if strict else "replace")
-    except UnicodeDecodeError as exc:
-        raise GenesisError(f"{str(path)!r} is not UTF-8 text: {exc.reason}") from None
-    lines = text.split("\n")
-    values, problems = [], []
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            values.append(json.loads(line))
-        except (ValueError, RecursionError):  # not JSON, nested too deep, an int too long
-            if i == len(lines):  # the unfinished (unterminated) last line of a killed run
-                continue
-            message = f"{str(path)!r} line {i} is damaged (not JSON)"
-            if strict:
-                raise GenesisError(f"{message}; the entries before it are intact") from None
-            problems.append(f"{path.name} line {i} is damaged")
-    return values, problems
-
-
-#: Costs a search can minimise beside validation accuracy (``search.objective``), each with the
-#: record key that holds its value: MACs (counted from the genome), peak inference memory at
-#: batch 1 (KiB, genesis.cost.peak_memory) and latency at batch 1 (ms, measured on the run's
-#: device, genesis.cost.measure_latency).
-OBJECTIVES: dict[str, str] = {"macs": "macs", "memory": "memory_kb", "latency": "latency_ms"}
-
-#: Each cost's axis label in figures.
-OBJECTIVE_LABELS: dict[str, str] = {
-    "macs": "MACs per example (FLOPs = 2 x MACs)",
-    "memory": "peak memory at batch 1 (KiB)",
-    "latency": "latency at batch 1 (ms)",
-}
-
-
-def objectives(result: dict[str, Any], costs: tuple[str, ...] = ("macs",)) -> tuple[float, ...]:
-    """(validation accuracy, *costs) of an evaluation record; a failed one scores accuracy 0.
-
-    ``costs`` are names of :data:`OBJECTIVES`; a cost the record does not hold (not measured,
-    or the evaluation failed before it was) is infinite, so such a record never dominates.
-
-    Examples
-    --------
-    >>> objectives({"status": "ok", "accuracy": 0.9, "macs": 5})
-    (0.9, 5.0)
-    >>> objectives({"status": "oom", "accuracy": None, "macs": 5})
-    (0.0, 5.0)
-    >>> objectives({"status": "ok", "accuracy": 0.9, "macs": 5, "latency_ms": 1.5}, ("latency",))
-    (0.9, 1.5)
-    """
-    acc = result.get("accuracy") if result.get("status") == "ok" else None
-    values = []
-    for cost in costs:
-        v = result.get(OBJECTIVES[cost])
-        values.append(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else _INF)
-    return (float(acc) if acc is not None else 0.0, *values)
-
-
-_INF = float("inf")
-
-
-def pareto_front(items: Iterable[T], key: Callable[[T], tuple[float, ...]]) -> list[T]:
-    """The items no other dominates on ``key`` = (accuracy up, cost down, ...), by increasing
-    first cost.
-
-    Items with equal objectives are all kept (none dominates another), in their given order.
-    O(n log n) for one cost, O(n^2) for more. The one front of genesis: the search's, the
-    report's and the plots'.
-
-    Examples
-    --------
-    >>> pareto_front([(0.8, 2), (0.7, 3), (0.9, 4), (0.5, 1), (0.9, 4)], key=lambda p: p)
-    [(0.5, 1), (0.8, 2), (0.9, 4), (0.9, 4)]
-    >>> pareto_front([(0.8, 2, 9), (0.7, 3, 1), (0.6, 3, 2), (0.9, 4, 9)], key=lambda p: p)
-    [(0.8, 2, 9), (0.7, 3, 1), (0.9, 4, 9)]
-    """
-    items = list(items)
-    keys = [tuple(key(item)) for item in items]
-    ranked = sorted(range(len(items)), key=lambda i: (keys[i][1:], -keys[i][0], i))
-    front: list[int] = []
-    if keys and len(keys[0]) == 2:  # one cost: a sweep along it
-        last: tuple[float, ...] | None = None
-        for i in ranked:
-            if last is None or keys[i][0] > last[0] or keys[i] == last:
-                front.append(i)
-                last = keys[i]
-        return [items[i] for i in front]
-    for i in ranked:  # sorted so that no later item dominates an earlier one
-        if not any(_dominates(keys[j], keys[i]) for j in front):
-            front.append(i)
-    return [items[i] for i in front]
-
-
-def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    """Whether ``a`` dominates ``b``: accuracy (first) no lower, every cost no higher, and not
-    equal."""
-    return a != b and a[0] >= b[0] and all(x <= y for x, y in zip(a[1:], b[1:], strict=True))
-
-
-#: What a run writes, relative to its folder: outputs of other commands must not replace these.
-RUN_FILES = (
-    "config.toml",
-    "run.json",
-    "evaluations.jsonl",
-    "archive.jsonl",
-    "logbook.csv",
-    "pareto.json",
-    "evaluations.csv",
-    "pareto.csv",
-    "final.json",
-    "checkpoint.pkl",
-    "checkpoint.prev.pkl",
-    "best.json",
-    "base.json",
-    LOCK,
-)
-RUN_DIRS = ("architectures", "final", "rungs", "tensorboard")
-
-#: What a study (``genesis study``) adds to its run folder, relative to it: its tables and
-#: summary, its figures (``study_*.png``), and the folders of its drawings, its networks'
-#: weights and its graph damage. Outputs of other commands must not replace these either.
-STUDY_FILES = ("study.csv", "summary.csv", "summary.txt", "ops.csv", "ops_correlation.csv")
-STUDY_FIGURES = "study_*.png"
-STUDY_DIRS = ("drawings", "weights", "damage")
-
 
 def _append(path: Path, data: bytes, sync: bool = True) -> None:
     """:func:`genesis.files.append_bytes`, with a link or an unwritable file as one line."""
@@ -348,93 +123,6 @@ def _append(path: Path, data: bytes, sync: bool = True) -> None:
         append_bytes(path, data, sync)
     except OSError as exc:
         raise GenesisError(f"cannot append to {str(path)!r}: {exc.strerror}") from None
-
-
-def refuse_run_file(path: str | os.PathLike, what: str = "output") -> None:
-    """Raise :class:`GenesisError` when ``path`` names a file a run folder keeps (its log,
-    config, checkpoints, architectures, final weights...) or a study's (its tables, figures,
-    drawings, weights, graph damage): a command's output never replaces part of a run. Other
-    files inside a run folder (``report.html``, a plot of one's own) are fine.
-
-    The path is resolved first (``..`` and links), and checked against the run folder that
-    holds it, or the one above (a file in one of the run's subfolders).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> run = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (run / "config.toml").write_text("[study]\\n")
-    >>> refuse_run_file(run / "notes.html")
-    >>> refuse_run_file(run / "damage" / "damage.csv")
-    Traceback (most recent call last):
-    ...
-    graphs.errors.GenesisError: output '...damage.csv' is a file of the run folder '...'; ...
-    """
-    target = Path(path).resolve()
-    for folder in (target.parent, target.parent.parent):
-        if not any((folder / marker).exists() for marker in ("config.toml", "run.json")):
-            continue
-        rel = target.relative_to(folder)
-        if (
-            rel.parts[0] in RUN_DIRS + STUDY_DIRS
-            or str(rel) in RUN_FILES + STUDY_FILES
-            or fnmatch.fnmatchcase(str(rel), STUDY_FIGURES)
-        ):
-            raise GenesisError(
-                f"{what} {str(path)!r} is a file of the run folder {str(folder)!r}; choose a "
-                "path outside what the run keeps"
-            )
-
-
-def _plain(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _cell(value: Any) -> tuple[bool, Any]:
-    """(kept, value) of a field in a table: plain values as they are, a list of plain values
-    joined by ``;`` (parents, a learning curve), anything else left out."""
-    if _plain(value):
-        return True, value
-    if isinstance(value, list) and all(_plain(v) for v in value):
-        return True, ";".join("" if v is None else str(v) for v in value)
-    return False, None
-
-
-def _table(
-    entries: list[dict[str, Any]], top: bool = True, final: dict[str, Any] | None = None
-) -> bytes:
-    """CSV of log entries (see :meth:`RunFolder.write_tables`); ``final``: hash -> the test
-    accuracy the final step measured, a last column where there is one."""
-    rows: list[dict[str, Any]] = []
-    columns: dict[str, None] = {}
-    for e in entries:
-        row: dict[str, Any] = {}
-        fields = [(k, v) for k, v in e.items() if k != "result"] if top else []
-        result = e.get("result")
-        if isinstance(result, dict):
-            fields += list(result.items())
-        for k, v in fields:
-            kept, cell = _cell(v)
-            if kept and k not in row:
-                row[k] = cell
-        columns.update(dict.fromkeys(row))
-        rows.append(row)
-    if final:
-        h = "hash" if top else None
-        for row, e in zip(rows, entries, strict=True):
-            key = e.get(h) if h else (e.get("result") or {}).get("hash")
-            row["final_test_accuracy"] = final.get(key) if isinstance(key, str) else None
-        columns["final_test_accuracy"] = None
-    return csv_bytes(rows, list(columns))
-
-
-def _checked(state: Any) -> Any:
-    """A search state (one with a ``window``, or 0.2's ``generation``), or an error."""
-    if not any(hasattr(state, k) for k in ("generation", "window")) and not (
-        isinstance(state, dict) and "generation" in state
-    ):
-        raise ValueError("not a genesis checkpoint")
-    return state
 
 
 class RunFolder:
@@ -650,44 +338,18 @@ class RunFolder:
 
     # -- checkpoints -----------------------------------------------------------------------------
     def save_checkpoint(self, state: Any) -> None:
-        """Pickle the search state atomically; the previous one stays as ``checkpoint.prev.pkl``.
-
-        ``checkpoint.pkl`` exists at every instant after the first save: the old one is
-        hard-linked to the ``prev`` name before the new one is renamed over it.
-        """
-        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        current, prev = self.checkpoint_path, self.prev_checkpoint_path
-        if current.exists():
-            link = prev.with_name(f".{prev.name}.tmp{os.getpid()}")
-            link.unlink(missing_ok=True)
-            os.link(current, link)
-            os.replace(link, prev)
-        atomic_write(current, data)
+        """Pickle the search state atomically; the previous one stays as ``checkpoint.prev.pkl``
+        (:func:`genesis.checkpoint.save_checkpoint`)."""
+        checkpoint.save_checkpoint(self.checkpoint_path, self.prev_checkpoint_path, state)
 
     def load_checkpoint(self, check: Callable[[Any], Any] | None = None) -> Any:
         """The last saved search state (None before the first generation finished).
 
         ``check`` turns the unpickled object into the state (raising for anything else); a
-        damaged checkpoint is an error that names the previous one when it exists.
+        damaged checkpoint is an error that names the previous one when it exists
+        (:func:`genesis.checkpoint.load_checkpoint`).
         """
-        path = self.checkpoint_path
-        if not path.exists():
-            return None
-        try:
-            with open(path, "rb") as f:
-                state = pickle.load(f)
-            return (check or _checked)(state)
-        except Exception as exc:
-            prev = self.prev_checkpoint_path
-            hint = (
-                f"; {prev.name} holds the generation before: move it over {path.name} to "
-                "resume from there"
-                if prev.exists()
-                else ""
-            )
-            raise GenesisError(
-                f"checkpoint {str(path)!r} is damaged ({type(exc).__name__}){hint}"
-            ) from None
+        return checkpoint.load_checkpoint(self.checkpoint_path, self.prev_checkpoint_path, check)
 
     # -- summaries -------------------------------------------------------------------------------
     def append_logbook(self, row: dict[str, Any]) -> None:
@@ -723,21 +385,14 @@ class RunFolder:
         network, where ``final.json`` has one (the search itself never sees it).
         """
         entries = read_jsonl(self.log_path, strict=False)[0]
-        finals = self.read_json(self.final_path.name, [], problems=[])
-        final = {
-            f["hash"]: f.get("test_accuracy")
-            for f in (finals if isinstance(finals, list) else [])
-            if isinstance(f, dict)
-            and is_hash(f.get("hash"))
-            and isinstance(f.get("test_accuracy"), (int, float))
-        }
+        final = final_accuracies(self.read_json(self.final_path.name, [], problems=[]))
         rows = [e for e in entries if isinstance(e, dict)]
-        atomic_write(self.path / "evaluations.csv", _table(rows, final=final))
+        atomic_write(self.path / "evaluations.csv", entries_table(rows, final=final))
         front = self.read_json("pareto.json", [], problems=[])
         members = front.get("members", []) if isinstance(front, dict) else front
         atomic_write(
             self.path / "pareto.csv",
-            _table([{"result": m} for m in members if isinstance(m, dict)], False, final),
+            entries_table([{"result": m} for m in members if isinstance(m, dict)], False, final),
         )
 
     def write_json(self, name: str, data: Any) -> None:

@@ -49,6 +49,7 @@ from torch import fx, nn
 from genesis.compiler import InputCheck
 from genesis.files import checked_write
 from genesis.genome import Architecture
+from genesis.layersource import layer_source
 from genesis.preprocess import Preprocess
 from graphs import GenesisError
 
@@ -62,60 +63,6 @@ STANDALONE_RTOL = 1.3e-6
 
 #: A module name the docstring may show (else it says ``model``).
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-
-
-def _layer(m: nn.Module) -> str:
-    """Constructor source of one standard layer."""
-    if isinstance(m, nn.Conv2d):
-        args = [str(m.in_channels), str(m.out_channels), str(m.kernel_size[0])]
-        for name, default in (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)):
-            value = getattr(m, name)
-            value = value[0] if isinstance(value, tuple) else value
-            if value != default:
-                args.append(f"{name}={value}")
-        if m.bias is None:
-            args.append("bias=False")
-        return f"nn.Conv2d({', '.join(args)})"
-    if isinstance(m, nn.BatchNorm2d):
-        extra = (
-            "" if m.eps == 1e-5 and m.momentum == 0.1 else f", eps={m.eps}, momentum={m.momentum}"
-        )
-        return f"nn.BatchNorm2d({m.num_features}{extra})"
-    if isinstance(m, nn.ReLU):
-        return "nn.ReLU()"
-    if isinstance(m, nn.MaxPool2d):
-        return f"nn.MaxPool2d({m.kernel_size}, {m.stride}, {m.padding})"
-    if isinstance(m, nn.AvgPool2d):
-        return (
-            f"nn.AvgPool2d({m.kernel_size}, {m.stride}, {m.padding}, "
-            f"count_include_pad={m.count_include_pad})"
-        )
-    if isinstance(m, nn.AdaptiveAvgPool2d):
-        return f"nn.AdaptiveAvgPool2d({m.output_size})"
-    if isinstance(m, nn.Flatten):
-        return "nn.Flatten()"
-    if isinstance(m, nn.Dropout):
-        return f"nn.Dropout({m.p})"
-    if isinstance(m, nn.Linear):
-        return f"nn.Linear({m.in_features}, {m.out_features})"
-    if type(m) is nn.Sequential or (isinstance(m, nn.Sequential) and not _own_forward(m)):
-        inner = [_layer(c) for c in m]
-        if not inner:
-            return "nn.Sequential()"
-        return "nn.Sequential(\n" + "".join(f"    {_indent(x)},\n" for x in inner) + ")"
-    raise GenesisError(
-        f"cannot write {type(m).__name__} as plain PyTorch (only standard layers and "
-        "nn.Sequential of them are; an op registered with its own module needs genesis)"
-    )
-
-
-def _own_forward(m: nn.Module) -> bool:
-    """Whether a Sequential subclass changes what Sequential computes."""
-    return type(m).forward is not nn.Sequential.forward
-
-
-def _indent(text: str) -> str:
-    return text.replace("\n", "\n    ")
 
 
 _HEADER = '''"""RandWireNet {hash}: a network found by genesis.
@@ -279,11 +226,11 @@ def python_source(
         elif name.startswith("s") and name[1:].isdigit():
             body.append(f"self.{name} = nn.Module()")
             for sub, op in child.named_children():
-                body.append(f"self.{name}.{sub} = {_layer(op)}")
+                body.append(f"self.{name}.{sub} = {layer_source(op)}")
             for gate, p in child.named_parameters(recurse=False):
                 body.append(f"self.{name}.{gate} = nn.Parameter(torch.zeros({p.numel()}))")
         else:
-            body.append(f"self.{name} = {_layer(child)}")
+            body.append(f"self.{name} = {layer_source(child)}")
     lines.append(textwrap.indent("\n".join(body), " " * 8))
     forward = "\n".join(line.rstrip() for line in model.code.strip().splitlines())
     lines.append("\n" + textwrap.indent(forward, " " * 4))
@@ -356,14 +303,14 @@ def _memory_format(model: nn.Module) -> torch.memory_format:
 def _check_preprocess(module: types.ModuleType, preprocess: Preprocess, path: Path) -> None:
     """The file's ``preprocess()`` of random uint8 pixels must equal, bit for bit, what the
     trainer feeds a network trained with ``preprocess``'s statistics."""
-    from genesis.train import _Batches
+    from genesis.batches import Batches
 
     g = torch.Generator().manual_seed(0)
     pixels = torch.randint(0, 256, (3, *preprocess.input_shape), generator=g, dtype=torch.uint8)
     mean = torch.tensor(preprocess.mean, dtype=torch.float32)
     std = torch.tensor(preprocess.std, dtype=torch.float32)
     if preprocess.scale == 255:  # the trainer's scale; another one has no trainer to match
-        want = _Batches(pixels, pixels, mean, std, False, False, g).normalise(pixels)
+        want = Batches(pixels, pixels, mean, std, False, False, g).normalise(pixels)
     else:
         want = (pixels.float() - mean.view(1, -1, 1, 1) * preprocess.scale) * (
             1 / (std.view(1, -1, 1, 1) * preprocess.scale)

@@ -8,6 +8,9 @@ several runs with ``--logdir runs``):
   ``front_size``, ``utilization`` (busy seconds / (workers x wall seconds)), ``trained`` and
   ``compute`` (epoch-equivalents of the proxy subset);
 - ``search/pareto``: the front as a figure (validation accuracy against MACs) when a search ends;
+- ``oneshot/*`` per epoch of a oneshot run (:mod:`evolve.oneshotrun`): each op's probability
+  (``oneshot/s<k>/n<v>/<op>``), each gate (``oneshot/s<k>/e<u>-<v>``), the losses, the expected
+  and the derived network's MACs, the supernet's validation accuracy;
 - ``<prefix>/loss`` and ``<prefix>/lr`` per epoch of a training, and ``<prefix>/accuracy`` at
   its end (``train`` for ``genesis train --out``, ``final/<hash>`` for a search's final step,
   ``study/<key>`` for each network of a study).
@@ -58,6 +61,18 @@ class Tracker:
         for name, value in values.items():
             if value is not None and math.isfinite(float(value)):
                 w.add_scalar(f"search/{name}", float(value), step)
+        w.flush()
+
+    def scalars(self, step: int, values: Mapping[str, float | int | None]) -> None:
+        """Scalars at ``step`` under their own names (None and non-finite values skipped),
+        e.g. a oneshot run's ``oneshot/*`` curves of each epoch. The first call of a process
+        purges the events a killed run wrote from ``step`` on, as :meth:`generation` does."""
+        w = self._open(purge_step=step)
+        if w is None:
+            return
+        for name, value in values.items():
+            if value is not None and math.isfinite(float(value)):
+                w.add_scalar(name, float(value), step)
         w.flush()
 
     def training(self, prefix: str, record: Mapping[str, Any]) -> None:

@@ -18,31 +18,45 @@ memory releases it, retries once at half the batch (on the same clock), then giv
 passing ``time_limit`` gives ``timeout`` (its record still carries the accuracy of what was
 trained by then); any other exception gives ``error`` with its message.
 
+:func:`train_architecture` reads as the recipe; its parts live beside it: the device and its
+memory (:mod:`genesis.device`), the optimizer and the learning-rate schedule
+(:mod:`genesis.schedule`), the batches (:mod:`genesis.batches`) and the accuracy on a split
+(:mod:`genesis.scoring`). Their public names are re-exported here.
+
 The search measures on ``val`` (cut from the training set by :func:`genesis.data.make_splits`).
 Only ``final=True`` trains on the whole training set (train + val) and measures on ``test``.
 """
 
 from __future__ import annotations
 
-import gc
+import functools
 import math
-import resource
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
+from genesis.batches import Batches, channel_stats
 from genesis.compiler import compile_architecture
 from genesis.complexity import ArchComplexity, check_costs, count_complexity
 from genesis.data import Splits
-from genesis.genome import Architecture, TrainConfig
+from genesis.device import (
+    is_oom,
+    peak_memory,
+    release,
+    reset_peak,
+    resolve_device,
+    to_cpu,
+)
+from genesis.genome import Architecture
 from genesis.preprocess import Preprocess
 from genesis.record import STATUSES, TrainResult
+from genesis.schedule import lr_at, make_optimizer
+from genesis.scoring import evaluate, scorer
+from genesis.trainloop import TrainLoop
 from graphs import GenesisError
 
 __all__ = [
@@ -74,227 +88,15 @@ class Budget:
                 raise GenesisError(f"budget {name} must be a positive number, got {value!r}")
 
 
-def resolve_device(device: str | None = None) -> torch.device:
-    """``device``, or CUDA when present, else the CPU; raises :class:`GenesisError` if unusable."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise GenesisError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise GenesisError(f"device {device!r} requested but this machine has no CUDA device")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise GenesisError(
-            f"device {device!r} does not exist; this machine has {torch.cuda.device_count()} GPUs"
-        )
-    if dev.type not in ("cpu", "cuda"):
-        raise GenesisError(f"device {device!r} is not supported; use cpu, cuda or cuda:N")
-    return dev
-
-
-def lr_at(cfg: TrainConfig, progress: float, epochs: float) -> float:
-    """Learning rate at ``progress`` in [0, 1] of training.
-
-    ``onecycle``: linear warm-up from lr/25 over the first 25%, then cosine down to lr/1e4.
-    ``cosine``: linear warm-up over ``warmup_epochs``, then cosine down to 0.
-    ``constant``: lr throughout.
-    """
-    p = min(max(progress, 0.0), 1.0)
-    if cfg.schedule == "constant":
-        return cfg.lr
-    if cfg.schedule == "onecycle":
-        if p < 0.25:
-            return cfg.lr / 25 + (cfg.lr - cfg.lr / 25) * p / 0.25
-        q = (p - 0.25) / 0.75
-        low = cfg.lr / 1e4
-        return low + (cfg.lr - low) * 0.5 * (1 + math.cos(math.pi * q))
-    warm = min(cfg.warmup_epochs / epochs, 0.5) if epochs else 0.0
-    if p < warm:
-        return cfg.lr * p / warm
-    q = (p - warm) / (1 - warm) if warm < 1 else 1.0
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * q))
-
-
-def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    decay, no_decay = [], []
-    for p in model.parameters():
-        # No weight decay on BN parameters, biases and aggregation gates (standard practice).
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    groups = [
-        {"params": decay, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr)
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.momentum > 0)
-
-
-class _Batches:
-    """Normalised, augmented batches drawn on the device from uint8 tensors already there."""
-
-    def __init__(
-        self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        mean: torch.Tensor,
-        std: torch.Tensor,
-        augment: bool,
-        flip: bool,
-        gen: torch.Generator,
-    ):
-        self.x, self.y = x, y
-        self.mean = (mean * 255).view(1, -1, 1, 1).to(x.device)
-        self.inv_std = (1 / (std * 255)).view(1, -1, 1, 1).to(x.device)
-        self.augment, self.flip, self.gen = augment, flip, gen
-        self.pad = max(1, x.shape[-1] // 8) if augment else 0
-
-    def normalise(self, xb: torch.Tensor) -> torch.Tensor:
-        return ((xb.float() - self.mean) * self.inv_std).contiguous(
-            memory_format=torch.channels_last
-        )
-
-    def epoch(self, batch: int):
-        n = len(self.y)
-        perm = torch.randperm(n, device=self.x.device, generator=self.gen)
-        for i in range(0, n - batch + 1 if n >= batch else 1, batch):
-            idx = perm[i : i + batch]
-            xb = self.x[idx]
-            if self.augment:
-                xb = self._crop_flip(xb)
-            yield self.normalise(xb), self.y[idx]
-
-    def _crop_flip(self, xb: torch.Tensor) -> torch.Tensor:
-        b, _, h, w = xb.shape
-        p = self.pad
-        padded = F.pad(xb, (p, p, p, p))
-        dev = xb.device
-        dy = torch.randint(0, 2 * p + 1, (b, 1), device=dev, generator=self.gen)
-        dx = torch.randint(0, 2 * p + 1, (b, 1), device=dev, generator=self.gen)
-        rows = (torch.arange(h, device=dev) + dy)[:, None, :, None]  # (b, 1, h, 1)
-        cols = (torch.arange(w, device=dev) + dx)[:, None, None, :]  # (b, 1, 1, w)
-        if self.flip:
-            flip = torch.rand(b, device=dev, generator=self.gen) < 0.5
-            cols = torch.where(flip[:, None, None, None], cols.flip(-1), cols)
-        batch_idx = torch.arange(b, device=dev)[:, None, None, None]
-        chan_idx = torch.arange(xb.shape[1], device=dev)[None, :, None, None]
-        return padded[batch_idx, chan_idx, rows, cols]
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    batches: _Batches,
-    device: torch.device,
-    batch: int = 1000,
-) -> float:
-    """Top-1 accuracy of ``model`` on uint8 images ``x`` (already on ``device``).
-
-    Out of memory, it halves its batch and starts over, down to one example.
-    """
-    model.eval()
-    while True:
-        try:
-            correct = torch.zeros((), dtype=torch.long, device=device)
-            for i in range(0, len(y), batch):
-                with _autocast(device):
-                    logits = model(batches.normalise(x[i : i + batch]))
-                correct += (logits.argmax(1) == y[i : i + batch]).sum()
-            return correct.item() / max(1, len(y))
-        except Exception as exc:
-            if not _is_oom(exc) or batch == 1:
-                raise
-            _release(device)
-            batch //= 2
-
-
-def _stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std (in [0, 1] units, on the CPU) of the uint8 images a training
-    trains on: what its inputs are normalised with, then and at every evaluation."""
-    xf = x.float().div_(255)
-    return xf.mean(dim=(0, 2, 3)).cpu(), xf.std(dim=(0, 2, 3)).clamp_min(1e-3).cpu()
-
-
 def preprocess_of(splits: Splits, mean: torch.Tensor, std: torch.Tensor) -> Preprocess:
     """The :class:`~genesis.preprocess.Preprocess` of a training on ``splits`` that normalised
-    with ``mean`` and ``std`` (:func:`_stats`): its input shape, channel order and class names
-    come from the dataset. Each number is the shortest decimal that reads back as the float32
-    the training used (:func:`genesis.preprocess.float32_round`): exactly that value."""
+    with ``mean`` and ``std`` (:func:`genesis.batches.channel_stats`): its input shape, channel
+    order and class names come from the dataset. Each number is the shortest decimal that reads
+    back as the float32 the training used (:func:`genesis.preprocess.float32_round`): exactly
+    that value."""
     return Preprocess.from_stats(
         splits.train_x.shape[1:], mean.tolist(), std.tolist(), splits.dataset.classes or ()
     )
-
-
-def scorer(
-    splits: Splits,
-    *,
-    final: bool = False,
-    device: str | torch.device | None = None,
-    examples: int | None = None,
-):
-    """A function ``model -> accuracy`` on the split that a training with these ``splits``
-    reports: validation, or with ``final`` the official test split.
-
-    Inputs are normalised as that training normalised them (the statistics of what it trained
-    on: the training subset, or with ``final`` the whole training set), so a trained model
-    scores here what its record says. ``examples`` keeps only the first that many of the split.
-    The split is moved to the device once; each call evaluates one model (in eval mode).
-
-    Examples
-    --------
-    >>> from genesis.compiler import compile_architecture
-    >>> from genesis.data import make_splits, synthetic_dataset
-    >>> from genesis.presets import build_architecture
-    >>> splits = make_splits(synthetic_dataset(n_train=64, n_test=16), val_size=16)
-    >>> score = scorer(splits, device="cpu")
-    >>> model = compile_architecture(build_architecture("fashion-mnist", seed=0))
-    >>> 0.0 <= score(model) <= 1.0
-    True
-    """
-    dev = resolve_device(device)
-    train_x = splits.full_train()[0] if final else splits.train_x
-    mean, std = _stats(train_x.to(dev))
-    x, y = (splits.test_x, splits.test_y) if final else (splits.val_x, splits.val_y)
-    if examples is not None:
-        x, y = x[:examples], y[:examples]
-    x, y = x.to(dev), y.to(dev)
-    data = _Batches(x, y, mean, std, False, splits.dataset.flip, torch.Generator(device=dev))
-
-    def score(model: nn.Module) -> float:
-        return evaluate(model, x, y, data, dev)
-
-    return score
-
-
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
-
-
-class _Diverged(Exception):
-    pass
-
-
-class _TimedOut(Exception):
-    pass
-
-
-def _is_oom(exc: BaseException) -> bool:
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return True
-    return isinstance(exc, RuntimeError) and (
-        "out of memory" in str(exc).lower() or "can't allocate memory" in str(exc).lower()
-    )
-
-
-def _peak_memory(device: torch.device) -> int:
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(rss if sys.platform == "darwin" else rss * 1024)
 
 
 def train_architecture(
@@ -361,6 +163,25 @@ def train_architecture(
     """
     budget = budget or Budget()
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
+    _check_fits(arch, splits)
+    # counting refuses an architecture that cannot work, or is too big to build, before any
+    # training
+    cx = complexity or count_complexity(arch)
+    check_costs(arch, cx if isinstance(cx, ArchComplexity) else None)
+    started = time.perf_counter()  # an out-of-memory retry shares the clock
+    run = functools.partial(
+        _run, arch, cx, splits, seed, budget, dev, final, augment, progress, started=started
+    )
+    result, model, state = _attempts(
+        functools.partial(run, resume=resume), arch, cx, seed, final, dev
+    )
+    if return_state:
+        return result, model, state
+    return (result, model) if return_model else result
+
+
+def _check_fits(arch: Architecture, splits: Splits) -> None:
+    """Refuse data whose example shape or class count does not fit ``arch``."""
     if tuple(splits.train_x.shape[1:]) != tuple(arch.input_shape):
         raise GenesisError(
             f"dataset {splits.dataset.name!r} has examples of shape "
@@ -371,44 +192,32 @@ def train_architecture(
             f"dataset {splits.dataset.name!r} has {splits.dataset.num_classes} classes, the "
             f"architecture only {arch.num_classes}"
         )
-    # counting refuses an architecture that cannot work, or is too big to build, before any
-    # training
-    cx = complexity or count_complexity(arch)
-    check_costs(arch, cx if isinstance(cx, ArchComplexity) else None)
+
+
+def _attempts(
+    run: Callable[[int], tuple[TrainResult, Any, Any]],
+    arch: Architecture,
+    cx: ArchComplexity,
+    seed: int,
+    final: bool,
+    dev: torch.device,
+) -> tuple[TrainResult, Any, Any]:
+    """``run(batch)`` at the genome's batch, once more at half of it when that runs out of
+    memory; any other exception, or a second out of memory, becomes a failed result."""
     batch = arch.train.batch_size
-    started = time.perf_counter()
     attempt_error = None
     for attempt in range(2):
         try:
-            result, model, state = _run(
-                arch,
-                cx,
-                splits,
-                seed,
-                budget,
-                dev,
-                final,
-                augment,
-                progress,
-                batch,
-                started,
-                resume,
-            )
-            if attempt_error:
-                result.error = attempt_error
-            if return_state:
-                return result, model, state
-            return (result, model) if return_model else result
+            result, model, state = run(batch)
         except Exception as exc:
-            if _is_oom(exc) and attempt == 0 and batch > 1:
-                _release(dev)
+            release(dev)
+            if is_oom(exc) and attempt == 0 and batch > 1:
                 attempt_error = f"out of memory at batch {batch}; retried at {batch // 2}"
                 batch //= 2
                 continue
-            _release(dev)
-            status = "oom" if _is_oom(exc) else "error"
+            status = "oom" if is_oom(exc) else "error"
             message = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
-            result = failed_result(
+            failed = failed_result(
                 arch,
                 status,
                 message,
@@ -417,18 +226,13 @@ def train_architecture(
                 batch_size=batch,
                 device=dev,
                 complexity=cx,
-                peak_memory_bytes=_peak_memory(dev),
+                peak_memory_bytes=peak_memory(dev),
             )
-            if return_state:
-                return result, None, None
-            return (result, None) if return_model else result
+            return failed, None, None
+        if attempt_error:
+            result.error = attempt_error
+        return result, model, state
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _release(device: torch.device) -> None:
-    gc.collect()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
 
 
 def failed_result(
@@ -460,95 +264,24 @@ def failed_result(
 
 
 def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, started, resume):
-    cfg = arch.train
-    if dev.type == "cuda":
-        # a fresh process (a search worker) has not initialised CUDA yet, and the memory-stats
-        # calls fail with "Invalid device argument" until something has
-        torch.cuda.init()
-        torch.cuda.reset_peak_memory_stats(dev)
-    if final:
-        train_x, train_y = splits.full_train()
-    else:
-        train_x, train_y = splits.train_x, splits.train_y
-    x = train_x.to(dev)
-    y = train_y.to(dev)
-    mean, std = _stats(x)
+    """One attempt at ``batch``: (result, model, state), or (its failed result, None, None)
+    when the loss diverged."""
+    reset_peak(dev)
+    train_x, train_y = splits.full_train() if final else (splits.train_x, splits.train_y)
+    x, y = train_x.to(dev), train_y.to(dev)
+    mean, std = channel_stats(x)
     gen = torch.Generator(device=dev).manual_seed(seed)
-    data = _Batches(x, y, mean, std, augment, splits.dataset.flip, gen)
-
+    data = Batches(x, y, mean, std, augment, splits.dataset.flip, gen)
     model = compile_architecture(arch, seed=seed).to(dev).to(memory_format=torch.channels_last)
-    optimizer = _optimizer(model, cfg)
-    before = 0.0  # epochs trained before this call (a resumed state's)
-    if resume is not None:
-        model.load_state_dict(resume["model"])
-        # a copy: the optimizer would otherwise train the caller's momentum buffers in place
-        optimizer.load_state_dict(_to_cpu(resume["optimizer"], copy=True))
-        gen.set_state(resume["generator"])
-        before = float(resume.get("epochs", 0.0))
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    epochs = float(budget.epochs if budget.epochs is not None else cfg.epochs)
-    steps_per_epoch = max(1, len(y) // batch) if len(y) >= batch else 1
-    total_steps = max(1, math.ceil(epochs * steps_per_epoch))
-
+    optimizer = make_optimizer(model, arch.train)
+    before = _restore(model, optimizer, gen, resume)
+    loop = TrainLoop(model, optimizer, arch.train, budget, batch, len(y))
     start = time.perf_counter()
-    seen, step, history, status, error = 0, 0, [], "ok", None
-    bar = tqdm(
-        total=total_steps,
-        disable=not progress,
-        unit="step",
-        file=sys.stderr,
-        dynamic_ncols=True,
-        leave=False,
-    )
-    try:
-        done = False
-        while not done:
-            model.train()
-            epoch_loss = torch.zeros((), device=dev)
-            epoch_steps = 0
-            for xb, yb in data.epoch(min(batch, len(y))):
-                elapsed = time.perf_counter() - started  # an out-of-memory retry shares the clock
-                if budget.time_limit is not None and elapsed > budget.time_limit:
-                    raise _TimedOut(f"over the time limit of {budget.time_limit:g} s")
-                progress_frac = step / total_steps
-                if budget.seconds is not None:
-                    progress_frac = max(progress_frac, elapsed / budget.seconds)
-                if progress_frac >= 1.0:
-                    done = True
-                    break
-                lr = lr_at(cfg, progress_frac, epochs)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                with _autocast(dev):
-                    loss = loss_fn(model(xb), yb)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                epoch_loss += loss.detach()
-                epoch_steps += 1
-                step += 1
-                seen += len(yb)
-                bar.update(1)
-                if step % 25 == 0 and not torch.isfinite(epoch_loss):
-                    raise _Diverged(f"loss became {epoch_loss.item()} at step {step}")
-            if epoch_steps:
-                mean_loss = (epoch_loss / epoch_steps).item()
-                if not math.isfinite(mean_loss):
-                    raise _Diverged(f"loss became {mean_loss} at step {step}")
-                history.append({"epoch": len(history) + 1, "loss": mean_loss, "lr": lr})
-                bar.set_postfix(loss=f"{mean_loss:.3f}")
-            if step >= total_steps:
-                done = True
-    except _Diverged as exc:
-        status, error = "diverged", str(exc)
-    except _TimedOut as exc:
-        status, error = "timeout", str(exc)
-    finally:
-        bar.close()
+    status, error = loop.run(data, started, progress)
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     seconds = time.perf_counter() - start
-    epochs_done = step / steps_per_epoch
+    epochs_done = loop.step / loop.steps_per_epoch
     if status == "diverged":
         result = failed_result(
             arch,
@@ -559,59 +292,72 @@ def _run(arch, cx, splits, seed, budget, dev, final, augment, progress, batch, s
             batch_size=batch,
             device=dev,
             complexity=cx,
-            peak_memory_bytes=_peak_memory(dev),
+            peak_memory_bytes=peak_memory(dev),
             epochs=epochs_done,
             train_seconds=seconds,
-            history=history,
+            history=loop.history,
         )
         return result, None, None
-    held = None
-    if final:
-        test_acc = evaluate(model, splits.test_x.to(dev), splits.test_y.to(dev), data, dev)
-        val_acc, acc = None, test_acc
-    else:
-        val_acc = evaluate(model, splits.val_x.to(dev), splits.val_y.to(dev), data, dev)
-        test_acc, acc = None, val_acc
-        if splits.holdout_x is not None:
-            held = evaluate(model, splits.holdout_x.to(dev), splits.holdout_y.to(dev), data, dev)
-    result = TrainResult(
-        status=status,
-        split="test" if final else "val",
-        accuracy=acc,
-        val_accuracy=val_acc,
-        test_accuracy=test_acc,
-        macs=cx.macs,
-        flops=cx.flops,
-        params=cx.params,
-        seed=seed,
-        epochs=round(epochs_done, 4),
-        batch_size=batch,
-        train_seconds=round(seconds, 3),
-        samples_per_second=round(seen / max(seconds, 1e-9), 1),
-        peak_memory_bytes=_peak_memory(dev),
-        device=str(dev),
-        final_loss=history[-1]["loss"] if history else None,
-        error=error,
-        history=history,
-        holdout_accuracy=held,
-        preprocess=preprocess_of(splits, mean, std).to_dict(),
-    )
+    fields = _measure(model, splits, data, dev, final)
+    fields["preprocess"] = preprocess_of(splits, mean, std).to_dict()
+    result = _result(cx, seed, status, error, batch, dev, loop, seconds, fields)
     state = {
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "optimizer": _to_cpu(optimizer.state_dict()),
+        "optimizer": to_cpu(optimizer.state_dict()),
         "generator": gen.get_state().cpu(),
         "epochs": round(before + epochs_done, 6),
     }
     return result, model, state
 
 
-def _to_cpu(obj: Any, copy: bool = False) -> Any:
-    """``obj`` (an optimizer's state_dict) with every tensor on the CPU (copied with ``copy``)."""
-    if isinstance(obj, torch.Tensor):
-        t = obj.detach().cpu()
-        return t.clone() if copy else t
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v, copy) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_to_cpu(v, copy) for v in obj]
-    return obj
+def _restore(model: nn.Module, optimizer: Any, gen: torch.Generator, resume: Any) -> float:
+    """Continue from ``resume`` (weights, optimizer state, generator) when given: the epochs
+    it trained already (0 without)."""
+    if resume is None:
+        return 0.0
+    model.load_state_dict(resume["model"])
+    # a copy: the optimizer would otherwise train the caller's momentum buffers in place
+    optimizer.load_state_dict(to_cpu(resume["optimizer"], copy=True))
+    gen.set_state(resume["generator"])
+    return float(resume.get("epochs", 0.0))
+
+
+def _measure(model: nn.Module, splits: Splits, data: Batches, dev, final: bool) -> dict:
+    """The trained model's accuracies: test with ``final``; else val, and the holdout's when
+    the splits hold one."""
+    if final:
+        test = evaluate(model, splits.test_x.to(dev), splits.test_y.to(dev), data, dev)
+        return {"split": "test", "accuracy": test, "val_accuracy": None, "test_accuracy": test}
+    val = evaluate(model, splits.val_x.to(dev), splits.val_y.to(dev), data, dev)
+    held = None
+    if splits.holdout_x is not None:
+        held = evaluate(model, splits.holdout_x.to(dev), splits.holdout_y.to(dev), data, dev)
+    return {
+        "split": "val",
+        "accuracy": val,
+        "val_accuracy": val,
+        "test_accuracy": None,
+        "holdout_accuracy": held,
+    }
+
+
+def _result(cx, seed, status, error, batch, dev, loop: TrainLoop, seconds, fields) -> TrainResult:
+    """The record of a training that ended with a model (``ok`` or ``timeout``)."""
+    history = loop.history
+    return TrainResult(
+        status=status,
+        macs=cx.macs,
+        flops=cx.flops,
+        params=cx.params,
+        seed=seed,
+        epochs=round(loop.step / loop.steps_per_epoch, 4),
+        batch_size=batch,
+        train_seconds=round(seconds, 3),
+        samples_per_second=round(loop.seen / max(seconds, 1e-9), 1),
+        peak_memory_bytes=peak_memory(dev),
+        device=str(dev),
+        final_loss=history[-1]["loss"] if history else None,
+        error=error,
+        history=history,
+        **fields,
+    )

@@ -26,6 +26,7 @@ from graphs.families import (
     register_family,
     unregister_family,
 )
+from graphs.features import DAG_FEATURES, dag_features
 from graphs.generators import (
     ba_isolated_graph,
     barabasi_albert,
@@ -49,6 +50,7 @@ from graphs.registry import Registry
 from graphs.stats import graph_stats
 
 __all__ = [
+    "DAG_FEATURES",
     "DEFAULT_OP",
     "FAMILIES",
     "GENERATOR_MEMORY",
@@ -71,6 +73,7 @@ __all__ = [
     "barabasi_albert",
     "compute_nodes",
     "crossover",
+    "dag_features",
     "delete_node",
     "erdos_renyi",
     "family_names",

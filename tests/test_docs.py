@@ -21,7 +21,9 @@ import pytest
 
 import genesis.cli
 from evolve.config import EvolveConfig, load_config
-from evolve.study import Setting, StudyRunConfig
+from evolve.oneshot import OneshotRunConfig
+from evolve.studyconfig import StudyRunConfig
+from evolve.studysettings import Setting
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -143,8 +145,19 @@ def _tables() -> list[tuple[str, type, dict]]:
     tables = []
     for section in [f.name for f in dataclasses.fields(evolve)]:
         obj = getattr(evolve, section)
+        if section == "strategy":  # one table per strategy: [strategy.<name>]
+            for name, params in obj.items():
+                tables.append((f"### `[strategy.{name}]`", params, dataclasses.asdict(params)))
+            continue
         tables.append((f"### `[{section}]`", obj, dataclasses.asdict(obj)))
     for heading, obj in (("### `[study]`", study.study), ("### A study's `[proxy]`", study.proxy)):
+        tables.append((heading, obj, dataclasses.asdict(obj)))
+    oneshot = OneshotRunConfig()
+    for heading, obj in (
+        ("### `[oneshot]`", oneshot.oneshot),
+        ("### A oneshot run's `[proxy]`", oneshot.proxy),
+        ("### A oneshot run's `[final]`", oneshot.final),
+    ):
         tables.append((heading, obj, dataclasses.asdict(obj)))
     setting = {f.name: _field_default(f) for f in dataclasses.fields(Setting)}
     tables.append(("### A setting", Setting, setting))
@@ -222,11 +235,12 @@ def test_runnable_blocks_are_plain_genesis_commands_that_parse(capsys):
 
 @pytest.mark.parametrize("path", [README, *PAGES], ids=lambda p: str(p.relative_to(ROOT)))
 def test_toml_examples_load(path, tmp_path):
-    """Every TOML block is a config genesis reads: a study's or a search's."""
+    """Every TOML block is a config genesis reads: a study's, a oneshot run's or a search's."""
     for i, body in enumerate(_fenced(_text(path), "toml")):
         file = tmp_path / f"example{i}.toml"
         file.write_text(body, encoding="utf-8")
         kind = StudyRunConfig if "[study]" in body else EvolveConfig
+        kind = OneshotRunConfig if "[oneshot]" in body else kind
         assert isinstance(load_config(file, kind=kind), kind)
 
 
@@ -263,3 +277,21 @@ def test_every_cap_is_in_the_limits_table():
     assert {"MAX_NODES", "MAX_PARAMS", "MAX_DECODED_BYTES", "MAX_COMPARE_RUNS"} <= named
     missing = sorted(n for n in named if f"`{n}`" not in table)
     assert not missing, f"caps missing from the table of docs/security.md: {missing}"
+
+
+@pytest.mark.parametrize("package", ["graphs", "genesis", "evolve", "visualize"])
+def test_every_module_has_its_api_page_entry(package):
+    """A module added without its ``::: module`` line would be missing from the API pages."""
+    have = {
+        line.split()[1]
+        for line in _text(DOCS / "api" / f"{package}.md").splitlines()
+        if line.startswith(":::")
+    }
+    missing = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        private = name.startswith("genesis.cli") or parts[-1].startswith("_")
+        if not private and name not in have:
+            missing.append(name)
+    assert missing == []

@@ -21,7 +21,8 @@ from visualize.render import (
 )
 from visualize.report import write_report
 from visualize.runs import RunData, read_run
-from visualize.study import study_plots, write_study_outputs
+from visualize.study import write_study_outputs
+from visualize.studyplots import study_plots
 
 __all__ = [
     "FORMATS",

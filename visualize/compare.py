@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
-from visualize.plots import front_points, save_figure  # noqa: E402
+from visualize.axes import front_points, save_figure  # noqa: E402
 from visualize.runs import RunData, number  # noqa: E402
 
 __all__ = [

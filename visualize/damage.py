@@ -21,9 +21,10 @@ from typing import Any
 
 from genesis.files import atomic_write
 from genesis.tables import csv_bytes
-from visualize.plots import literal_text, plain_label, spearman, spearman_text
+from visualize.axes import literal_text, plain_label, spearman, spearman_text
 from visualize.runs import number
-from visualize.study import family_color, plain_target
+from visualize.studyfiles import plain_target
+from visualize.studyplots import family_color
 
 __all__ = ["DAMAGE_FILES", "damage_plots", "damage_summary", "write_damage_outputs"]
 
@@ -70,7 +71,7 @@ def damage_plots(rows: list[dict[str, Any]], folder: str | os.PathLike) -> dict[
     import numpy as np
     from matplotlib.ticker import MaxNLocator
 
-    from visualize.plots import save_figure
+    from visualize.axes import save_figure
 
     folder = Path(folder)
     out: dict[str, Path] = {}

@@ -15,25 +15,25 @@ drawings reach the DOT source through :func:`graphviz.escape`. The report is wri
 :func:`genesis.runfolder.atomic_write` (a fresh temporary file, then a rename: never through a
 symlink), and an output inside a run folder must be an ``.html`` file at its top that is not one
 of the run's own files.
+
+The HTML helpers (escaping, numbers, links, figures, the page) are :mod:`visualize.html`, the
+report of a study folder :mod:`visualize.studyreport`.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 import os
 import re
 import tempfile
 import time
-import urllib.parse
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from genesis import GenesisError
-from genesis.complexity import format_count
-from genesis.runfolder import MAX_WEIGHTS_BYTES, RUN_FILES, atomic_write, read_bytes_bounded
+from genesis.runfolder import MAX_WEIGHTS_BYTES, RUN_FILES, read_bytes_bounded
+from visualize.html import esc, finish_page, fmt, link, page_head, png, settings_tables, si, svg
 from visualize.plots import (
     costs_plot,
     front_points,
@@ -45,87 +45,19 @@ from visualize.plots import (
 )
 from visualize.render import architecture_graph, edge_weights
 from visualize.runs import RunData, number, read_run
-from visualize.study import (
-    is_study,
-    ops_analysis,
-    ops_lines,
-    ops_plot,
-    study_plots,
-    study_rows,
-    summarize_settings,
-    summary_lines,
-)
+from visualize.studyreport import write_study_report
+from visualize.studystats import is_study
 
 __all__ = ["check_output", "draw_counts", "generations_text", "write_report"]
 
 #: Each objective cost in words (headings).
 _COST_NAMES = {"macs": "MACs", "memory": "peak memory", "latency": "latency"}
 
-#: Config tables a run of each kind (:attr:`RunData.kind`) writes but does not use.
-_UNUSED_TABLES = {"search": ("tune",), "tune": ("space",)}
-
 #: The cap a skipped draw was over, as its reason names it (``macs 3e6 > max_macs 2e6``).
 _CAP = re.compile(r"max_[a-z_]{1,20}")
 
 #: Measured costs a Pareto member may carry: record key, column heading.
 _MEASURED = (("latency_ms", "latency (ms)"), ("memory_kb", "memory (KiB)"))
-
-_CSS = """
-body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;
-text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}code{font-size:12px}
-.note{background:#fff7e0;border:1px solid #f0d890;padding:6px 10px;font-size:13px}
-.arch svg{max-width:100%;height:auto}img{max-width:100%}.small{color:#666;font-size:12px}
-"""
-
-# Marks the page once every image has decoded, so a headless browser can tell it loaded whole.
-_CHECK = """
-<script>
-window.addEventListener('load', function () {
-  var imgs = Array.prototype.slice.call(document.images);
-  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
-  document.body.setAttribute('data-images', ok + '/' + imgs.length);
-});
-</script>
-"""
-
-
-def _png(path: Path | None) -> str:
-    if path is None:
-        return "<p class='small'>nothing to plot yet</p>"
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f"<img alt='{html.escape(path.stem)}' src='data:image/png;base64,{data}'>"
-
-
-def _svg(dot) -> str:
-    svg = dot.pipe(format="svg").decode("utf-8")
-    return svg[svg.find("<svg") :]  # drop the XML prolog and doctype: inline SVG
-
-
-def _esc(value: Any) -> str:
-    """Any value as HTML text or attribute content."""
-    return html.escape(str(value), quote=True)
-
-
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return _esc(value)
-
-
-def _si(value: Any) -> str:
-    value = number(value)
-    return format_count(value) if value is not None else "–"
-
-
-def _link(run: RunData, rel: Any, text: str) -> str:
-    """A relative link to the file ``rel`` names, only if it is a regular file inside the run."""
-    if run.inside(rel) is None:
-        return "–"
-    return f"<a href='{_esc(urllib.parse.quote(rel, safe='/'))}'>{_esc(text)}</a>"
 
 
 def _is_run_folder(path: Path) -> bool:
@@ -181,19 +113,16 @@ def write_report(
     if is_study(run):
         if baseline_dir:
             raise GenesisError("--baseline compares searches; a study folder has no front")
-        return _write_study_report(run, out)
+        return write_study_report(run, out)
     baseline = read_run(baseline_dir) if baseline_dir else None
     parts: list[str] = []
     add = parts.append
     title = f"genesis run {run.path.name}"
+    add(page_head(title))
+    add(f"<h1>{esc(title)}</h1>")
     add(
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_esc(title)}</title>"
-        f"<style>{_CSS}</style></head><body>"
-    )
-    add(f"<h1>{_esc(title)}</h1>")
-    add(
-        f"<p class='small'>status <b>{_esc(run.status)}</b> · strategy "
-        f"{_esc(run.strategy)} · report written {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"
+        f"<p class='small'>status <b>{esc(run.status)}</b> · strategy "
+        f"{esc(run.strategy)} · report written {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"
     )
     if run.status != "finished":
         add(
@@ -202,9 +131,19 @@ def write_report(
         )
     notes_at = len(parts)  # the notes of what could not be read, filled in at the end
     add("")
-
-    # -- summary ---------------------------------------------------------------------------------
     points = run.points()
+    _summary_section(run, points, add)
+    _members_section(run, add)
+    _final_section(run, add)
+    with tempfile.TemporaryDirectory() as tmp:
+        _plots_section(run, baseline, add, Path(tmp))
+    _drawings_section(run, points, add)
+    add("<h2>Settings</h2>" + settings_tables(run))
+    return finish_page(run, parts, notes_at, out)
+
+
+def _summary_section(run: RunData, points: list, add) -> None:
+    """What became of the candidates, the best accuracy, the front and the final step."""
     last = run.logbook[-1] if run.logbook else {}
     counts = draw_counts(run)
     add("<h2>Summary</h2><table>")
@@ -222,7 +161,7 @@ def write_report(
         ("generations", generations_text(run)),
         ("final test accuracy (retrained on the full training set)", _test_accuracies(run)),
     ):
-        add(f"<tr><th class='l'>{name}</th><td class='l'>{_fmt(value)}</td></tr>")
+        add(f"<tr><th class='l'>{name}</th><td class='l'>{fmt(value)}</td></tr>")
     add(
         "</table><p class='small'>Accuracy is on the validation split (cut from the training "
         "set) after the short proxy training, at the highest rung each network reached; test "
@@ -230,13 +169,15 @@ def write_report(
         "linear layers; FLOPs = 2 x MACs.</p>"
     )
 
-    # -- Pareto members --------------------------------------------------------------------------
+
+def _members_section(run: RunData, add) -> None:
+    """The Pareto members: accuracies, costs, origin and links to their files."""
     final = {r.get("hash"): r for r in run.final}
     add("<h2>Pareto members</h2>")
     if run.objective != ("macs",):
         add(
             "<p class='small'>The front is over validation accuracy x "
-            f"{_esc(' x '.join(_COST_NAMES[c] for c in run.objective))} (search objective).</p>"
+            f"{esc(' x '.join(_COST_NAMES[c] for c in run.objective))} (search objective).</p>"
         )
     if run.pareto:
         measured = [(k, h) for k, h in _MEASURED if any(m.get(k) is not None for m in run.pareto)]
@@ -250,82 +191,85 @@ def write_report(
         for m in run.pareto:
             f = final.get(m["hash"], {})
             add(
-                f"<tr><td class='l'><code>{_esc(m['hash'])}</code></td>"
-                f"<td>{_fmt(m.get('accuracy'))}</td><td>{_fmt(f.get('test_accuracy'))}</td>"
-                f"<td>{_si(m.get('macs'))}</td><td>{_si(m.get('flops'))}</td>"
-                f"<td>{_si(m.get('params'))}</td>"
-                + "".join(f"<td>{_fmt(m.get(k))}</td>" for k, _ in measured)
-                + f"<td class='l'>{_fmt(m.get('origin'))}</td>"
-                f"<td>{_link(run, m.get('architecture'), 'json')}</td>"
-                f"<td>{_link(run, f.get('weights'), 'pt')}</td>"
-                f"<td>{_link(run, f.get('onnx'), 'onnx')}</td>"
-                f"<td>{_link(run, f.get('python'), 'py')}</td></tr>"
+                f"<tr><td class='l'><code>{esc(m['hash'])}</code></td>"
+                f"<td>{fmt(m.get('accuracy'))}</td><td>{fmt(f.get('test_accuracy'))}</td>"
+                f"<td>{si(m.get('macs'))}</td><td>{si(m.get('flops'))}</td>"
+                f"<td>{si(m.get('params'))}</td>"
+                + "".join(f"<td>{fmt(m.get(k))}</td>" for k, _ in measured)
+                + f"<td class='l'>{fmt(m.get('origin'))}</td>"
+                f"<td>{link(run, m.get('architecture'), 'json')}</td>"
+                f"<td>{link(run, f.get('weights'), 'pt')}</td>"
+                f"<td>{link(run, f.get('onnx'), 'onnx')}</td>"
+                f"<td>{link(run, f.get('python'), 'py')}</td></tr>"
             )
         add("</table>")
     else:
         add("<p class='small'>no generation has finished yet</p>")
-    if run.final:
-        add(
-            "<h3>Final retraining (full training set, official test split)</h3><table><tr>"
-            "<th class='l'>hash</th><th>status</th><th>test acc</th><th>epochs</th>"
-            "<th>params</th><th>MACs</th><th>seconds</th></tr>"
-        )
-        for r in run.final:
-            add(
-                f"<tr><td class='l'><code>{_esc(r['hash'])}</code></td>"
-                f"<td>{_fmt(r.get('status'))}</td><td>{_fmt(r.get('test_accuracy'))}</td>"
-                f"<td>{_fmt(r.get('epochs'), 2)}</td><td>{_si(r.get('params'))}</td>"
-                f"<td>{_si(r.get('macs'))}</td><td>{_fmt(r.get('train_seconds'), 1)}</td></tr>"
-            )
-        add("</table>")
 
-    # -- plots -----------------------------------------------------------------------------------
-    with tempfile.TemporaryDirectory() as tmp:
-        t = Path(tmp)
-        add(
-            f"<h2>Accuracy against {_esc(' and '.join(_COST_NAMES[c] for c in run.objective))}</h2>"
-        )
-        add(_png(pareto_plot(run, t / "pareto.png", baseline)))
-        add("<h2>Progress (hypervolume history)</h2>")
-        add(_png(progress_plot(run, t / "progress.png")))
-        add("<h2>The front after every generation</h2>")
-        add(_png(fronts_plot(run, t / "fronts.png")))
-        costs, rho = costs_plot(run, t / "costs.png")
-        if costs is not None:
-            add("<h2>Measured costs against MACs</h2>")
-            add("<p class='small'>" + _esc("; ".join(rho)) + "</p>")
-            add(_png(costs))
-        add("<h2>Graph structure against accuracy</h2>")
-        add(_png(stats_plot(run, t / "stats.png")))
 
-    # -- drawings --------------------------------------------------------------------------------
+def _final_section(run: RunData, add) -> None:
+    """The final retraining of the chosen members, when it ran."""
+    if not run.final:
+        return
+    add(
+        "<h3>Final retraining (full training set, official test split)</h3><table><tr>"
+        "<th class='l'>hash</th><th>status</th><th>test acc</th><th>epochs</th>"
+        "<th>params</th><th>MACs</th><th>seconds</th></tr>"
+    )
+    for r in run.final:
+        add(
+            f"<tr><td class='l'><code>{esc(r['hash'])}</code></td>"
+            f"<td>{fmt(r.get('status'))}</td><td>{fmt(r.get('test_accuracy'))}</td>"
+            f"<td>{fmt(r.get('epochs'), 2)}</td><td>{si(r.get('params'))}</td>"
+            f"<td>{si(r.get('macs'))}</td><td>{fmt(r.get('train_seconds'), 1)}</td></tr>"
+        )
+    add("</table>")
+
+
+def _plots_section(run: RunData, baseline: RunData | None, add, t: Path) -> None:
+    """The plots, drawn in the temporary folder ``t`` and embedded."""
+    add(f"<h2>Accuracy against {esc(' and '.join(_COST_NAMES[c] for c in run.objective))}</h2>")
+    add(png(pareto_plot(run, t / "pareto.png", baseline)))
+    add("<h2>Progress (hypervolume history)</h2>")
+    add(png(progress_plot(run, t / "progress.png")))
+    add("<h2>The front after every generation</h2>")
+    add(png(fronts_plot(run, t / "fronts.png")))
+    costs, rho = costs_plot(run, t / "costs.png")
+    if costs is not None:
+        add("<h2>Measured costs against MACs</h2>")
+        add("<p class='small'>" + esc("; ".join(rho)) + "</p>")
+        add(png(costs))
+    add("<h2>Graph structure against accuracy</h2>")
+    add(png(stats_plot(run, t / "stats.png")))
+
+
+def _drawings_section(run: RunData, points: list, add) -> None:
+    """Every Pareto architecture drawn (trained edge weights when its final weights exist),
+    and the lineage of the most accurate."""
+    final = {r.get("hash"): r for r in run.final}
     add("<h2>Pareto architectures</h2>")
     for m in run.pareto:
         arch = run.architecture(m["hash"])
         if arch is None:
-            add(f"<p class='note'>architecture {_esc(m['hash'])} could not be read</p>")
+            add(f"<p class='note'>architecture {esc(m['hash'])} could not be read</p>")
             continue
         weights = _trained_weights(run, arch, final.get(m["hash"], {}).get("weights"))
         note = " (edge width: trained sigmoid(w))" if weights else ""
         add(
-            f"<h3><code>{_esc(m['hash'])}</code> · val acc {_fmt(m.get('accuracy'))} · "
-            f"{_si(m.get('macs'))} MACs{note}</h3>"
+            f"<h3><code>{esc(m['hash'])}</code> · val acc {fmt(m.get('accuracy'))} · "
+            f"{si(m.get('macs'))} MACs{note}</h3>"
         )
         try:
-            add(f"<div class='arch'>{_svg(architecture_graph(arch, weights))}</div>")
+            add(f"<div class='arch'>{svg(architecture_graph(arch, weights))}</div>")
         except Exception as exc:  # graphviz missing or failing: say so, keep the report
-            add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
+            add(f"<p class='note'>cannot render: {esc(exc)}</p>")
     if points:
         best = max(points, key=lambda p: p[0])[-1]
-        add(f"<h2>Lineage of the most accurate (<code>{_esc(best)}</code>)</h2>")
+        add(f"<h2>Lineage of the most accurate (<code>{esc(best)}</code>)</h2>")
         try:
-            add(f"<div class='arch'>{_svg(lineage_graph(run, best))}</div>")
+            add(f"<div class='arch'>{svg(lineage_graph(run, best))}</div>")
         except Exception as exc:
-            add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
-
-    # -- settings --------------------------------------------------------------------------------
-    add("<h2>Settings</h2>" + _settings_tables(run))
-    return _finish(run, parts, notes_at, out)
+            add(f"<p class='note'>cannot render: {esc(exc)}</p>")
 
 
 def draw_counts(run: RunData) -> dict[str, Any]:
@@ -396,170 +340,6 @@ def _test_accuracies(run: RunData) -> str | None:
     if not scored:
         return None
     return "; ".join(f"{r['hash']}: {r['test_accuracy']:.4f}" for r in scored)
-
-
-def _finish(run: RunData, parts: list[str], notes_at: int, out: Path) -> Path:
-    """Close the page, put the notes of what could not be read at ``notes_at``, write it."""
-    parts.append(_CHECK + "</body></html>")
-    missing = [p for p in run.problems if "not written yet" not in p or run.status == "finished"]
-    if missing:
-        notes = "<br>".join(_esc(p) for p in dict.fromkeys(missing))
-        parts[notes_at] = f"<p class='note'>Not shown (could not be read):<br>{notes}</p>"
-    try:
-        atomic_write(out, "\n".join(parts).encode("utf-8", errors="replace"))
-    except OSError as exc:
-        raise GenesisError(f"cannot write report {str(out)!r}: {exc.strerror or exc}") from None
-    return out
-
-
-def _damage_section(run: RunData, add, tmp: Path) -> None:
-    """The study's graph damage (``genesis study damage --study``), when it has been scored:
-    read from ``damage/damage.jsonl`` (bounded, a regular file only), drawn afresh."""
-    from genesis.runfolder import read_jsonl
-    from visualize.damage import damage_plots, damage_summary
-
-    folder = run.path / "damage"
-    if not folder.is_dir() or folder.is_symlink():
-        return
-    values, problems = read_jsonl(folder / "damage.jsonl", strict=False)
-    run.problems.extend(f"damage/{p}" for p in problems)
-    rows = [
-        r
-        for v in values
-        if isinstance(v, dict) and isinstance(v.get("rows"), list)
-        for r in v["rows"]
-        if isinstance(r, dict)
-    ]
-    if not rows:
-        return
-    add("<h2>Graph damage (one node or edge removed, not retrained)</h2>")
-    add("<pre>" + _esc("\n".join(damage_summary(rows))) + "</pre>")
-    figures = damage_plots(rows, tmp)
-    for kind in ("node", "edge"):
-        if kind in figures:
-            add(_png(figures[kind]))
-
-
-def _head(title: str) -> str:
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_esc(title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1>{_esc(title)}</h1>"
-    )
-
-
-def _settings_tables(run: RunData) -> str:
-    """The config's tables that the run used: an architecture search has no ``[tune]`` (its
-    config carries the defaults unused), a tuning run no ``[space]`` (its architecture is
-    fixed); a study shows what it wrote."""
-    if not run.config:
-        return "<p class='note'>config.toml is missing</p>"
-    unused = _UNUSED_TABLES.get(run.kind, ())
-    parts = []
-    for table, values in run.config.items():
-        if table in unused:
-            continue
-        parts.append(f"<h3>[{_esc(table)}]</h3><table>")
-        for k, v in values.items():
-            parts.append(
-                f"<tr><th class='l'>{_esc(k)}</th><td class='l'><code>"
-                f"{_esc(_short(v))}</code></td></tr>"
-            )
-        parts.append("</table>")
-    return "".join(parts)
-
-
-def _write_study_report(run: RunData, out: Path) -> Path:
-    """The report of a study folder: the summary in words, the per-setting table, the figures,
-    one drawing per setting and every network's row. Nothing but ``out`` is written (the
-    figures are drawn in a temporary folder and embedded)."""
-    rows = study_rows(run)
-    summaries = summarize_settings(rows)
-    splits = {r["split"] for r in rows if r["split"]}
-    split = splits.pop() if len(splits) == 1 else ""
-    parts = [_head(f"genesis study {run.path.name}")]
-    add = parts.append
-    add(
-        f"<p class='small'>status <b>{_esc(run.status)}</b> · {len(rows)} networks · report "
-        f"written {time.strftime('%Y-%m-%d %H:%M:%S')}</p>"
-    )
-    if run.status != "finished":
-        add("<p class='note'>This study has not finished: the report shows what exists.</p>")
-    notes_at = len(parts)
-    add("")
-    add("<h2>Summary</h2><pre>" + _esc("\n".join(summary_lines(summaries, split))) + "</pre>")
-    add(
-        "<table><tr><th class='l'>setting</th><th>n</th><th>failed</th><th>MACs</th>"
-        "<th>mean</th><th>std</th><th>95% interval</th><th>std graphs</th><th>std seeds</th>"
-        "<th>vs best</th><th>p (Welch)</th></tr>"
-    )
-    for sm in summaries:
-        interval = f"{_fmt(sm.ci_low)} – {_fmt(sm.ci_high)}" if sm.ci_low is not None else "–"
-        add(
-            f"<tr><td class='l'>{_esc(sm.label)}</td><td>{sm.n}</td><td>{sm.failed}</td>"
-            f"<td>{_si(sm.macs)}</td><td>{_fmt(sm.mean)}</td><td>{_fmt(sm.std)}</td>"
-            f"<td>{interval}</td><td>{_fmt(sm.std_graphs)}</td><td>{_fmt(sm.std_train)}</td>"
-            f"<td>{_fmt(sm.diff)}</td>"
-            f"<td>{'–' if sm.p_value is None else f'{sm.p_value:.3g}'}</td></tr>"
-        )
-    add(
-        "</table><p class='small'>Accuracy is on the "
-        f"{_esc({'val': 'validation', 'test': 'test'}.get(split, 'recorded'))} split; a study "
-        "reads the test split only with --final. MACs are genesis info's count "
-        "(multiply-adds of convolutions and linear layers; FLOPs = 2 x MACs).</p>"
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        chance = run.chance()
-        figures = study_plots(rows, summaries, tmp, chance)
-        for key, title in (
-            ("bars", "Accuracy per setting (mean ± std over its networks)"),
-            ("macs", "Accuracy against MACs"),
-            ("stats", "Accuracy against graph statistics (Spearman's rho, n and p)"),
-            ("heatmap", "Accuracy over clustering x average path length (one point a network)"),
-        ):
-            add(f"<h2>{title}</h2>")
-            add(_png(figures.get(key)))
-        ops = ops_analysis(rows)
-        if ops is not None:
-            add("<h2>Node ops (the same graphs with each op)</h2>")
-            add("<pre>" + _esc("\n".join(ops_lines(ops))) + "</pre>")
-            add(_png(ops_plot(ops, split or "?", Path(tmp) / "ops.png", chance)["ops"]))
-        _damage_section(run, add, Path(tmp))
-    add("<h2>One graph per setting</h2>")
-    first: dict[int, dict[str, Any]] = {}
-    for r in sorted(rows, key=lambda r: (r["setting_index"], r["graph_seed"], r["train_seed"])):
-        first.setdefault(r["setting_index"], r)
-    for r in first.values():
-        arch = run.architecture(r["hash"])
-        add(f"<h3>{_esc(r['setting'])} · graph seed {r['graph_seed']} · {_esc(r['widths'])}</h3>")
-        if arch is None:
-            add("<p class='note'>its architecture could not be read</p>")
-            continue
-        try:
-            add(f"<div class='arch'>{_svg(architecture_graph(arch))}</div>")
-        except Exception as exc:  # graphviz missing or failing: say so, keep the report
-            add(f"<p class='note'>cannot render: {_esc(exc)}</p>")
-    add(
-        "<h2>Networks</h2><table><tr><th class='l'>setting</th><th>graph</th><th>seed</th>"
-        "<th>MACs</th><th>params</th><th>edges</th><th>clustering</th><th>path length</th>"
-        "<th>accuracy</th><th class='l'>status</th><th>JSON</th></tr>"
-    )
-    for r in rows:
-        ref = f"architectures/{r['hash']}.json"
-        add(
-            f"<tr><td class='l'>{_esc(r['setting'])}</td><td>{r['graph_seed']}</td>"
-            f"<td>{r['train_seed']}</td><td>{_si(r['macs'])}</td><td>{_si(r['params'])}</td>"
-            f"<td>{_fmt(r['edges'], 1)}</td><td>{_fmt(r['clustering'], 3)}</td>"
-            f"<td>{_fmt(r['avg_path_length'], 2)}</td><td>{_fmt(r['accuracy'])}</td>"
-            f"<td class='l'>{_esc(r['status'])}</td><td>{_link(run, ref, 'json')}</td></tr>"
-        )
-    add("</table><h2>Settings</h2>" + _settings_tables(run))
-    return _finish(run, parts, notes_at, out)
-
-
-def _short(value: Any, limit: int = 2000) -> str:
-    """A config value as text, cut to ``limit`` characters."""
-    text = str(value)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _trained_weights(run: RunData, arch, rel: Any):

@@ -10,6 +10,8 @@ strategy's name. A strategy is one class registered with :func:`register_strateg
 - ``regularized``: aging evolution (Real et al. 2019);
 - ``random``: RandWire-style sampling, the baseline;
 - ``rl``: an LSTM controller trained with REINFORCE (:mod:`evolve.controller`);
+- ``predictor``: a random forest fit on the run's own evaluations screens a pool of
+  candidates (:mod:`evolve.strategies.predicted`);
 - ``grid``: every point of a hyperparameter grid (``genesis tune``).
 """
 
@@ -28,6 +30,7 @@ from evolve.strategies import constrained  # noqa: F401
 from evolve.strategies import regularized  # noqa: F401
 from evolve.strategies import random_sampling  # noqa: F401
 from evolve.strategies import rl  # noqa: F401
+from evolve.strategies import predicted  # noqa: F401
 from evolve.strategies import grid  # noqa: F401
 # isort: on
 

@@ -29,12 +29,27 @@ __all__ = [
     "EvolutionParams",
     "NoParams",
     "NSGA2Params",
+    "ACQUISITIONS",
+    "MAX_POOL",
+    "MAX_TREES",
+    "PredictorParams",
     "RegularizedParams",
     "ScoreParams",
 ]
 
 #: nsga2's second criterion within a front.
 DIVERSITY = ("hypervolume", "crowding")
+
+#: How the predictor strategy ranks its pool: expected hypervolume improvement over (accuracy,
+#: MACs), or the best predicted accuracy per MAC bucket.
+ACQUISITIONS = ("ehvi", "bucket")
+
+#: Candidates the predictor strategy may screen per proposal window (each is drawn, counted and
+#: featurized: about 1.5 ms apiece).
+MAX_POOL = 10_000
+
+#: Trees the predictor's random forest may have (a fit costs about 2 ms per tree at 100 rows).
+MAX_TREES = 1_000
 
 #: Keys that older configs kept in ``[search]`` and that now belong to strategies.
 MOVED = ("target_macs", "penalty", "sample_size", "crossover_prob", "diversity")
@@ -132,4 +147,43 @@ class RegularizedParams(ScoreParams):
             raise GenesisError(
                 f"strategy regularized sample_size must be a positive integer, got "
                 f"{self.sample_size!r}"
+            )
+
+
+@dataclass(frozen=True)
+class PredictorParams:
+    """``predictor``: a random forest on the run's own evaluations screens a pool of candidates."""
+
+    pool_size: int = 200  # candidates drawn and ranked per proposal window
+    mutation_share: float = 0.5  # share of the pool mutated from the front (the rest sampled)
+    acquisition: str = "ehvi"  # how the pool is ranked: ehvi | bucket
+    min_evals: int = 10  # evaluations before the predictor may be trusted
+    trees: int = 100  # trees of the random forest
+    gate: bool = True  # trust it only once its held-out tau beats that of MACs alone
+
+    def __post_init__(self) -> None:
+        check_types(self, "strategy predictor")
+        for name, low, cap, cap_name in (
+            ("pool_size", 1, MAX_POOL, "MAX_POOL"),
+            ("min_evals", 2, None, None),
+            ("trees", 1, MAX_TREES, "MAX_TREES"),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise GenesisError(
+                    f"strategy predictor {name} must be an integer >= {low}, got {value!r}"
+                )
+            if cap is not None and value > cap:
+                raise GenesisError(
+                    f"strategy predictor {name} is {value}; the cap is {cap_name} = {cap}"
+                )
+        share = self.mutation_share
+        if not matches(share, float) or not 0.0 <= share <= 1.0:
+            raise GenesisError(
+                f"strategy predictor mutation_share must be in [0, 1], got {share!r}"
+            )
+        if self.acquisition not in ACQUISITIONS:
+            raise GenesisError(
+                f"strategy predictor acquisition must be one of {', '.join(ACQUISITIONS)}, got "
+                f"{self.acquisition!r}"
             )

@@ -2,7 +2,8 @@
 
 One module per group of verbs, each registering its flags beside its handler:
 :mod:`~genesis.cli.architecture` (generate, info, export, render), :mod:`~genesis.cli.train`,
-:mod:`~genesis.cli.search` (evolve, tune), :mod:`~genesis.cli.study` (study) and
+:mod:`~genesis.cli.evolve`, :mod:`~genesis.cli.tune`, :mod:`~genesis.cli.oneshot` (oneshot),
+:mod:`~genesis.cli.study` (study) and
 :mod:`~genesis.cli.runs` (report, compare).
 Handlers import what is heavy (torch training, DEAP, ray, matplotlib, graphviz) when they run,
 so ``genesis info`` never loads the search.
@@ -24,10 +25,12 @@ from collections.abc import Sequence
 
 from genesis.cli.architecture import add_export, add_generate, add_info, add_render
 from genesis.cli.common import EXIT_BAD_INPUT, OneLineParser
+from genesis.cli.evolve import add_evolve
+from genesis.cli.oneshot import add_oneshot
 from genesis.cli.runs import add_compare, add_report
-from genesis.cli.search import add_evolve, add_tune
 from genesis.cli.study import add_study
 from genesis.cli.train import add_train
+from genesis.cli.tune import add_tune
 from graphs import GenesisError, RunFailed
 
 __all__ = ["main", "build_parser"]
@@ -43,6 +46,7 @@ _VERBS = (
     add_compare,
     add_tune,
     add_evolve,
+    add_oneshot,
     add_study,
 )
 

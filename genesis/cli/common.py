@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
+from pathlib import Path
 from typing import Any, NoReturn
 
 __all__ = [
@@ -13,8 +16,11 @@ __all__ = [
     "SECTIONS",
     "add_engine_flags",
     "config_overrides",
+    "fresh_run_dir",
     "parse_param",
     "plural",
+    "progress",
+    "refuse_run_outputs",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -70,8 +76,9 @@ ENGINE_FLAGS: dict[str, dict[str, str]] = {
 }
 
 
-def add_engine_flags(p: argparse.ArgumentParser) -> None:
-    """Flags of the evaluation engine that ``evolve`` and ``tune`` share (see ENGINE_FLAGS)."""
+def add_engine_flags(p: argparse.ArgumentParser, execution: bool = True) -> None:
+    """Flags of the evaluation engine that ``evolve`` and ``tune`` share (see ENGINE_FLAGS);
+    without ``execution``, only the data and device flags (a run in one process)."""
     p.add_argument(
         "--dataset",
         metavar="NAME|PATH",
@@ -100,6 +107,8 @@ def add_engine_flags(p: argparse.ArgumentParser) -> None:
         help="train on a dataset of fewer classes than the networks' outputs (else an error)",
     )
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    if not execution:
+        return
     p.add_argument("--workers", type=int, help="parallel evaluations (2)")
     p.add_argument(
         "--force-workers",
@@ -147,3 +156,18 @@ def refuse_run_outputs(args: argparse.Namespace, *names: str) -> None:
         path = getattr(args, name, None)
         if path is not None:
             refuse_run_file(path, what="--" + name.replace("_", "-"))
+
+
+def fresh_run_dir(kind: str = "evolve") -> str:
+    """``runs/<kind>-<date>-<time>``, with a suffix when that folder is taken."""
+    base = time.strftime(f"runs/{kind}-%Y%m%d-%H%M%S")
+    candidate, n = base, 1
+    while Path(candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def progress(line: str) -> None:
+    """A progress line, on stderr as the search's are (stdout keeps the summary)."""
+    print(line, file=sys.stderr, flush=True)

@@ -8,16 +8,17 @@ import json
 import sys
 from typing import Any
 
-from genesis.cli.common import ENGINE_FLAGS, add_engine_flags, config_overrides
+from genesis.cli.common import (
+    ENGINE_FLAGS,
+    add_engine_flags,
+    config_overrides,
+    fresh_run_dir,
+    progress,
+)
+from genesis.cli.damage import add_study_damage
 from graphs import GenesisError
 
-__all__ = [
-    "STUDY_FLAGS",
-    "add_study",
-    "cmd_study_damage",
-    "cmd_study_generators",
-    "parse_setting",
-]
+__all__ = ["STUDY_FLAGS", "add_study", "cmd_study_generators", "parse_setting"]
 
 #: Config section -> field -> flag attribute, of the flags ``study generators`` adds.
 STUDY_FLAGS: dict[str, dict[str, str]] = {
@@ -106,7 +107,7 @@ def add_study(sub: argparse._SubParsersAction) -> None:
         "every two ops, over the settings) and study_ops.png.",
     )
     _add_training_flags(ops, ops=True)
-    _add_damage(kinds)
+    add_study_damage(kinds)
 
 
 def _ops_list(text: str) -> tuple[str, ...]:
@@ -120,6 +121,22 @@ def _ops_list(text: str) -> tuple[str, ...]:
 
 def _add_training_flags(gen: argparse.ArgumentParser, ops: bool) -> None:
     """The flags of a study that trains (generators, ops)."""
+    _add_setting_flags(gen, ops)
+    _add_recipe_flags(gen)
+    add_engine_flags(gen)
+    gen.add_argument(
+        "--no-weights",
+        action="store_true",
+        help="do not keep each network's weights (weights/<key>.pt, for genesis study damage)",
+    )
+    where = gen.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="new run folder (default: runs/study-<time>)")
+    where.add_argument("--resume", metavar="DIR", help="continue the study in DIR")
+    gen.set_defaults(func=cmd_study_generators)
+
+
+def _add_setting_flags(gen: argparse.ArgumentParser, ops: bool) -> None:
+    """The settings of the study: a config, a grid or settings, their nodes and op(s)."""
     gen.add_argument(
         "--config", metavar="FILE.toml", help="a study config ([study], [proxy], [execution])"
     )
@@ -138,7 +155,7 @@ def _add_training_flags(gen: argparse.ArgumentParser, ops: bool) -> None:
     )
     gen.add_argument("--nodes", type=int, help="compute nodes per stage of every setting (8)")
     if ops:
-        from evolve.study import PAPER_OPS
+        from evolve.studysettings import PAPER_OPS
 
         gen.add_argument(
             "--ops",
@@ -148,6 +165,10 @@ def _add_training_flags(gen: argparse.ArgumentParser, ops: bool) -> None:
         )
     else:
         gen.add_argument("--op", help="op of every node of every setting (sep_conv_3x3)")
+
+
+def _add_recipe_flags(gen: argparse.ArgumentParser) -> None:
+    """The instances, the matched MACs and the recipe of every training."""
     gen.add_argument("--graph-seeds", type=int, metavar="K", help="graph instances per setting (3)")
     gen.add_argument(
         "--train-seeds", type=int, metavar="R", help="trainings per instance, other seeds (1)"
@@ -173,148 +194,6 @@ def _add_training_flags(gen: argparse.ArgumentParser, ops: bool) -> None:
         help="train on the whole training set and score on the official test split",
     )
     gen.add_argument("--seed", type=int, help="first graph seed and training seed (0)")
-    add_engine_flags(gen)
-    gen.add_argument(
-        "--no-weights",
-        action="store_true",
-        help="do not keep each network's weights (weights/<key>.pt, for genesis study damage)",
-    )
-    where = gen.add_mutually_exclusive_group()
-    where.add_argument("--out", metavar="DIR", help="new run folder (default: runs/study-<time>)")
-    where.add_argument("--resume", metavar="DIR", help="continue the study in DIR")
-    gen.set_defaults(func=cmd_study_generators)
-
-
-def _add_damage(kinds: argparse._SubParsersAction) -> None:
-    dm = kinds.add_parser(
-        "damage",
-        help="remove each node and each edge of trained networks, score without retraining",
-        description="RandWire's graph damage (Figure 5): silence each compute node (all its "
-        "out-edges carry zeros) and cut each edge (its weight to zero), one at a time, and "
-        "score the trained network again on the validation split, untrained. Writes "
-        "damage.csv and the drop against the node's out-degree (damage_nodes.png) and against "
-        "the target's in-degree (damage_edges.png). Either ARCH with --weights (trained with "
-        "genesis train, on the same data flags), or --study DIR: every network of a generator "
-        "study that kept its weights, pooled by family, into DIR/damage/ (resumable).",
-    )
-    dm.add_argument("arch", nargs="?", metavar="ARCH", help="architecture JSON (with --weights)")
-    dm.add_argument("--weights", metavar="W", help="its trained state_dict (weights_only load)")
-    dm.add_argument("--study", metavar="DIR", help="a generator study folder (instead of ARCH)")
-    dm.add_argument(
-        "--out", metavar="DIR", help="output folder of ARCH (default: runs/damage-<time>)"
-    )
-    dm.add_argument(
-        "--dataset",
-        default="fashion-mnist",
-        metavar="NAME|PATH",
-        help="ARCH's dataset, as genesis train took it (fashion-mnist)",
-    )
-    dm.add_argument(
-        "--resolution", type=int, metavar="R", help="an image folder's size, as in training"
-    )
-    dm.add_argument("--val-size", type=int, help="validation examples, as in training (5000)")
-    dm.add_argument("--split-seed", type=int, default=0, help="seed of the validation cut (0)")
-    dm.add_argument(
-        "--subset", type=int, help="training examples it trained on (for the input statistics)"
-    )
-    dm.add_argument(
-        "--final",
-        action="store_true",
-        help="ARCH trained with --final: score on the official test split",
-    )
-    dm.add_argument("--examples", type=int, help="score on only the first N examples of the split")
-    which = dm.add_mutually_exclusive_group()
-    which.add_argument("--nodes-only", action="store_true", help="remove nodes, not edges")
-    which.add_argument("--edges-only", action="store_true", help="remove edges, not nodes")
-    dm.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
-    dm.set_defaults(func=cmd_study_damage)
-
-
-def cmd_study_damage(args: argparse.Namespace) -> int:
-    """``genesis study damage``: score every removal of one network or of a study's networks."""
-    from genesis.damage import DAMAGE_COLUMNS
-    from visualize.damage import write_damage_outputs
-
-    if args.examples is not None and args.examples < 1:
-        raise GenesisError(f"--examples must be a positive number, got {args.examples}")
-    nodes, edges = not args.edges_only, not args.nodes_only
-    if args.study:
-        given = [
-            flag
-            for flag, value in (
-                ("ARCH", args.arch),
-                ("--weights", args.weights),
-                ("--out", args.out),
-                ("--val-size", args.val_size),
-                ("--resolution", args.resolution),
-                ("--subset", args.subset),
-                ("--final", args.final),
-            )
-            if value
-        ]
-        if given:
-            raise GenesisError(
-                f"--study scores the study's networks on its own data and writes into "
-                f"DIR/damage/; drop {', '.join(given)}"
-            )
-        from evolve.damage import DAMAGE_DIR, STUDY_COLUMNS, study_damage
-
-        rows = study_damage(
-            args.study,
-            device=args.device,
-            examples=args.examples,
-            nodes=nodes,
-            edges=edges,
-            log=_progress,
-        )
-        out = f"{args.study.rstrip('/')}/{DAMAGE_DIR}"
-        result = write_damage_outputs(rows, out, (*STUDY_COLUMNS, *DAMAGE_COLUMNS, "split"))
-    else:
-        if not args.arch or not args.weights:
-            raise GenesisError("give ARCH and --weights W, or --study DIR")
-        rows, out = _damage_one(args, nodes, edges)
-        result = write_damage_outputs(rows, out, (*DAMAGE_COLUMNS, "split"))
-    print("\n".join(result["lines"]))
-    print(f"wrote {out}/damage.csv" + "".join(f", {p.name}" for p in result["figures"].values()))
-    return 0
-
-
-def _damage_one(args: argparse.Namespace, nodes: bool, edges: bool):
-    """The rows of one architecture with its weights, and the folder they go to."""
-    from pathlib import Path
-
-    from genesis.cli.search import _fresh_run_dir
-    from genesis.compiler import compile_architecture
-    from genesis.damage import damage_rows
-    from genesis.data import load_dataset, make_splits
-    from genesis.export import load_weights
-    from genesis.genome import load_architecture
-    from genesis.runfolder import refuse_run_file
-    from genesis.train import resolve_device, scorer
-
-    arch = load_architecture(args.arch)
-    out = Path(args.out or _fresh_run_dir("damage"))
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise GenesisError(f"output folder {str(out)!r} exists and is not empty; nothing written")
-    refuse_run_file(out, what="--out")  # e.g. a study's own damage/ folder
-    model = load_weights(compile_architecture(arch), args.weights)
-    splits = make_splits(
-        load_dataset(args.dataset, args.resolution),
-        val_size=args.val_size,
-        split_seed=args.split_seed,
-        subset=None if args.final else args.subset,
-    )
-    dev = resolve_device(args.device)
-    score = scorer(splits, final=args.final, device=dev, examples=args.examples)
-    split = "test" if args.final else "val"
-
-    def progress(done: int, total: int) -> None:
-        if done == total or done % 20 == 0:
-            _progress(f"[{done}/{total}] removals scored")
-
-    rows = damage_rows(arch, model.to(dev), score, nodes=nodes, edges=edges, progress=progress)
-    _progress(f"{split} accuracy {rows[0]['accuracy']:.4f} undamaged")
-    return [{**r, "split": split} for r in rows], out
 
 
 def _settings(cfg, args: argparse.Namespace):
@@ -322,7 +201,7 @@ def _settings(cfg, args: argparse.Namespace):
     --op applied to each (labels redrawn)."""
     from dataclasses import replace
 
-    from evolve.study import GRIDS, Setting
+    from evolve.studysettings import GRIDS, Setting
 
     if args.setting:
         settings = [Setting(**s) for s in args.setting]
@@ -348,7 +227,7 @@ def _ops(cfg, args: argparse.Namespace):
     """``study ops``: --ops, else the config's ops, else RandWire's four (PAPER_OPS)."""
     from dataclasses import replace
 
-    from evolve.study import PAPER_OPS
+    from evolve.studysettings import PAPER_OPS
 
     ops = args.ops or cfg.study.ops or PAPER_OPS
     if len(ops) < 2:
@@ -358,82 +237,21 @@ def _ops(cfg, args: argparse.Namespace):
 
 def cmd_study_generators(args: argparse.Namespace) -> int:
     """``genesis study generators``: run or resume a generator study, then its tables."""
-    from evolve.config import check_proxy_data, load_config
-    from evolve.executors import make_executor
-    from evolve.runner import recorded
-    from evolve.study import StudyRunConfig, run_study
-    from genesis.cli.search import _fresh_run_dir
-    from genesis.runfolder import RunFolder
-    from visualize.study import write_study_outputs
+    from evolve.study import study_jobs
 
     overrides = config_overrides(
         args, STUDY_FLAGS, ENGINE_FLAGS, sections=("study", "proxy", "execution")
     )
     if args.resume:
-        given = sorted(
-            f"{t}.{k}"
-            for t, v in overrides.items()
-            if t != "execution"
-            for k, x in v.items()
-            if x is not None
-        )
-        flags = (args.config, args.setting, args.grid, args.nodes)
-        if given or any(flags) or getattr(args, "op", None) or getattr(args, "ops", None):
-            raise GenesisError(
-                "--resume continues with the study's own config.toml; give only the folder "
-                "(and execution flags)"
-            )
-        folder = RunFolder(args.resume)
-        cfg = load_config(
-            folder.check(), {"execution": overrides["execution"]}, kind=StudyRunConfig
-        )
+        folder, cfg = _resumed(args, overrides)
     else:
-        cfg = load_config(args.config, kind=StudyRunConfig) if args.config else StudyRunConfig()
-        cfg = _settings(cfg.with_overrides(**overrides), args)
-        if args.study_command == "ops":
-            cfg = _ops(cfg, args)
-        elif cfg.study.ops:
-            raise GenesisError(
-                "the config crosses its settings with ops ([study] ops): run genesis study ops"
-            )
-        _check_data(cfg, check_proxy_data)
-        folder = RunFolder(args.out or _fresh_run_dir("study"))
-        folder.check_new()
-    from evolve.study import study_jobs
-
+        folder, cfg = _new_study(args, overrides)
     jobs = study_jobs(cfg)  # widths matched and caps checked before anything is written
     with folder.locked(create=not args.resume):
         if not args.resume:
             folder.create(cfg)
-        print(
-            f"study: {len(cfg.study.settings)} settings x "
-            + (f"{len(cfg.study.ops)} ops x " if cfg.study.ops else "")
-            + f"{cfg.study.graph_seeds} graph seeds x "
-            f"{cfg.study.train_seeds} train seeds = {len(jobs)} trainings"
-            + (
-                f", MACs matched to {cfg.study.match_macs:g} (±{cfg.study.tolerance:.0%})"
-                if cfg.study.match_macs
-                else ""
-            )
-            + f", {cfg.proxy.epochs:g} epochs on "
-            + (
-                "the whole training set, scored on the test split"
-                if cfg.study.final
-                else f"{cfg.proxy.subset or 'all'} examples, scored on validation"
-            )
-        )
-        ex = cfg.execution
-        # the trainings, then the outputs: each file written whole (a temporary file renamed
-        # over it), all of them from the log alone, so a study stopped at any point is
-        # "interrupted" and its --resume trains what the log lacks and writes them all again;
-        # it is "finished" only once every output is written
-        with recorded(folder):
-            executor = make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu)
-            with executor:
-                entries = run_study(
-                    cfg, folder, executor, log=_progress, weights=not args.no_weights, jobs=jobs
-                )
-            tables = write_study_outputs(folder.path)
+        print(_plan(cfg, len(jobs)))
+        entries, tables = _train_and_write(cfg, folder, jobs, weights=not args.no_weights)
         trained = sum(1 for e in entries if e["kind"] == "train")
         folder.write_state("finished", trained=trained, networks=len(jobs))
     _say_failures(folder, cfg, entries)
@@ -444,6 +262,86 @@ def cmd_study_generators(args: argparse.Namespace) -> int:
         + " and summary.txt"
     )
     return 0
+
+
+def _resumed(args: argparse.Namespace, overrides: dict[str, dict[str, Any]]):
+    """The study of ``--resume`` and its own config; any flag but execution's is refused."""
+    from evolve.config import load_config
+    from evolve.studyconfig import StudyRunConfig
+    from genesis.cli.searchrun import search_flags_given
+    from genesis.runfolder import RunFolder
+
+    given = search_flags_given(overrides)
+    flags = (args.config, args.setting, args.grid, args.nodes)
+    if given or any(flags) or getattr(args, "op", None) or getattr(args, "ops", None):
+        raise GenesisError(
+            "--resume continues with the study's own config.toml; give only the folder "
+            "(and execution flags)"
+        )
+    folder = RunFolder(args.resume)
+    cfg = load_config(folder.check(), {"execution": overrides["execution"]}, kind=StudyRunConfig)
+    return folder, cfg
+
+
+def _new_study(args: argparse.Namespace, overrides: dict[str, dict[str, Any]]):
+    """A new study's folder (checked, not made yet) and its config, the data checked."""
+    from evolve.config import check_proxy_data, load_config
+    from evolve.studyconfig import StudyRunConfig
+    from genesis.runfolder import RunFolder
+
+    cfg = load_config(args.config, kind=StudyRunConfig) if args.config else StudyRunConfig()
+    cfg = _settings(cfg.with_overrides(**overrides), args)
+    if args.study_command == "ops":
+        cfg = _ops(cfg, args)
+    elif cfg.study.ops:
+        raise GenesisError(
+            "the config crosses its settings with ops ([study] ops): run genesis study ops"
+        )
+    _check_data(cfg, check_proxy_data)
+    folder = RunFolder(args.out or fresh_run_dir("study"))
+    folder.check_new()
+    return folder, cfg
+
+
+def _plan(cfg, jobs: int) -> str:
+    """The study's plan in one line: its trainings, matched MACs, epochs and split."""
+    return (
+        f"study: {len(cfg.study.settings)} settings x "
+        + (f"{len(cfg.study.ops)} ops x " if cfg.study.ops else "")
+        + f"{cfg.study.graph_seeds} graph seeds x "
+        f"{cfg.study.train_seeds} train seeds = {jobs} trainings"
+        + (
+            f", MACs matched to {cfg.study.match_macs:g} (±{cfg.study.tolerance:.0%})"
+            if cfg.study.match_macs
+            else ""
+        )
+        + f", {cfg.proxy.epochs:g} epochs on "
+        + (
+            "the whole training set, scored on the test split"
+            if cfg.study.final
+            else f"{cfg.proxy.subset or 'all'} examples, scored on validation"
+        )
+    )
+
+
+def _train_and_write(cfg, folder, jobs: list, weights: bool):
+    """Train what the log lacks, then write every output: the log's entries and the tables."""
+    from evolve.executors import make_executor
+    from evolve.runner import recorded
+    from evolve.study import run_study
+    from visualize.study import write_study_outputs
+
+    ex = cfg.execution
+    # the trainings, then the outputs: each file written whole (a temporary file renamed
+    # over it), all of them from the log alone, so a study stopped at any point is
+    # "interrupted" and its --resume trains what the log lacks and writes them all again;
+    # it is "finished" only once every output is written
+    with recorded(folder):
+        executor = make_executor(ex.executor, ex.workers, ex.address, ex.workers_per_gpu)
+        with executor:
+            entries = run_study(cfg, folder, executor, log=progress, weights=weights, jobs=jobs)
+        tables = write_study_outputs(folder.path)
+    return entries, tables
 
 
 def _say_failures(folder, cfg, entries: list[dict[str, Any]]) -> None:
@@ -465,11 +363,6 @@ def _say_failures(folder, cfg, entries: list[dict[str, Any]]) -> None:
         warning = chance_warning(mean(accs), classes, f"setting {label} (mean of {len(accs)})")
         if warning:
             print(warning, file=sys.stderr)
-
-
-def _progress(line: str) -> None:
-    """A progress line, on stderr as the search's are (stdout keeps the summary)."""
-    print(line, file=sys.stderr, flush=True)
 
 
 def _check_data(cfg, check_proxy_data) -> None:

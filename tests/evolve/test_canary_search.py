@@ -29,11 +29,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from genesis import architecture_hash, load_architecture  # noqa: E402
+from genesis.batches import channel_stats  # noqa: E402
 from genesis.cli import main  # noqa: E402
 from genesis.compiler import compile_architecture  # noqa: E402
 from genesis.data import canary_dataset, make_splits  # noqa: E402
 from genesis.preprocess import read_sidecar  # noqa: E402
-from genesis.train import _stats  # noqa: E402
 
 CONFIG = """\
 [space]
@@ -223,7 +223,7 @@ def test_the_final_preprocessing_is_what_the_final_training_used(run):
     assert beside is not None and beside.to_dict() == f["preprocess"]
     # the final step trained on the whole training set as the search split it (val_size 400)
     splits = make_splits(canary_dataset(), val_size=400)
-    mean, std = _stats(splits.full_train()[0])
+    mean, std = channel_stats(splits.full_train()[0])
     assert torch.equal(torch.tensor(beside.mean, dtype=torch.float32), mean)
     assert torch.equal(torch.tensor(beside.std, dtype=torch.float32), std)
     assert beside.class_names == ("0", "1", "2", "3") and beside.channels == "grey"

@@ -191,7 +191,11 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
         (ProxyConfig, {"val_size": -1}, "proxy val_size must be a positive integer, got -1"),
         (ProxyConfig, {"epochs": 0}, "proxy epochs must be a positive number, got 0"),
         (ProxyConfig, {"time_limit": 0.0}, "proxy time_limit must be a positive number"),
-        (ProxyConfig, {"fitness": "fake"}, "proxy fitness must be 'train' or 'synthetic'"),
+        (
+            ProxyConfig,
+            {"fitness": "fake"},
+            "proxy fitness must be 'train', 'synthetic' or 'lookup'",
+        ),
         (ProxyConfig, {"synthetic_seconds": -1}, r"synthetic_seconds must be in \[0, 3600\)"),
         (FinalConfig, {"top_k": -1}, "final top_k must be an integer >= 0, got -1"),
         (FinalConfig, {"epochs": 0}, "final epochs must be a positive number, got 0"),

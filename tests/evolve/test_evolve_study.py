@@ -17,22 +17,17 @@ from scipy import stats
 
 from evolve.config import load_config
 from evolve.executors import InlineExecutor
-from evolve.study import (
-    DEFAULT_GRID,
-    PAPER_GRID,
-    Setting,
-    StudyConfig,
-    StudyRunConfig,
-    run_study,
-    study_jobs,
-)
+from evolve.study import run_study, study_jobs
+from evolve.studyconfig import StudyConfig, StudyRunConfig
+from evolve.studysettings import DEFAULT_GRID, PAPER_GRID, Setting
 from genesis import GenesisError, architecture_hash, load_architecture
 from genesis.cli import main
 from genesis.compiler import compile_architecture
 from genesis.complexity import count_complexity
 from genesis.preprocess import read_sidecar
 from genesis.runfolder import RunFolder
-from visualize.study import summarize_settings, write_study_outputs
+from visualize.study import write_study_outputs
+from visualize.studystats import summarize_settings
 
 
 def _call(argv):
@@ -410,7 +405,7 @@ def test_study_tables_refuse_a_search_folder(tmp_path):
 # -- genesis study ops -----------------------------------------------------------------------------
 def test_an_ops_study_draws_each_graph_once_and_matches_every_op():
     from evolve.damage import KEY_PATTERN
-    from evolve.study import PAPER_OPS
+    from evolve.studysettings import PAPER_OPS
 
     cfg = StudyRunConfig(
         study=StudyConfig(settings=DEFAULT_GRID[:3], graph_seeds=2, ops=PAPER_OPS, match_macs=1e6)

@@ -79,7 +79,7 @@ def diverging_file(tmp_path) -> Path:
         lambda c_in, c_out, stride: NaNOp(*ReLUConvBN(c_in, c_out, stride, k=1))
     )
     yield save_architecture(tiny_arch(("conv_3x3", "probe_cli_nan")), tmp_path / "nan.json")
-    del OPS["probe_cli_nan"]
+    OPS.unregister("probe_cli_nan")
 
 
 def run(argv, capsys) -> tuple[int, str, str]:

@@ -30,7 +30,9 @@ from test_limits import _one_line
 import genesis.data
 import genesis.data.cifar
 import genesis.data.idx
+import genesis.data.imagedecode
 import genesis.data.images
+import genesis.data.imagetree
 import genesis.data.sources
 from genesis import GenesisError, save_architecture
 from genesis.cli import main
@@ -118,7 +120,7 @@ def test_a_huge_declared_size_is_refused_from_the_header(tmp_path, decodes, side
 
 def test_an_image_at_the_pixel_cap_is_read(tmp_path, monkeypatch):
     root = _folder(tmp_path / "imgs", per_class=3)
-    monkeypatch.setattr(genesis.data.images, "MAX_IMAGE_PIXELS", 20 * 16)
+    monkeypatch.setattr(genesis.data.imagedecode, "MAX_IMAGE_PIXELS", 20 * 16)
     assert image_folder(root).shape == (1, 16, 20)
     Image.new("L", (21, 16)).save(root / "ant" / "wide.png")
     with pytest.raises(GenesisError, match=r"wide.png' declares 21x16 = 336 pixels"):
@@ -230,7 +232,7 @@ def test_a_link_swapped_in_after_the_walk_is_not_followed(tmp_path, outside, mon
     """Files are opened one name at a time with O_NOFOLLOW: a class folder replaced by a link
     between listing and reading is refused, not followed."""
     root = _folder(tmp_path / "imgs", per_class=4)
-    walk = genesis.data.images._images_below
+    walk = genesis.data.imagetree.images_below
 
     def then_swap(tree, top):
         found = walk(tree, top)
@@ -239,7 +241,7 @@ def test_a_link_swapped_in_after_the_walk_is_not_followed(tmp_path, outside, mon
             (root / "cat").symlink_to(tmp_path / "cat-real")
         return found
 
-    monkeypatch.setattr(genesis.data.images, "_images_below", then_swap)
+    monkeypatch.setattr(genesis.data.imagetree, "images_below", then_swap)
     with pytest.raises(GenesisError, match="cat' is a symbolic link"):
         image_folder(root)
 
@@ -273,20 +275,20 @@ def test_deep_nesting_is_one_line_through_the_cli(tmp_path, capsys):
 
 def test_entries_and_images_are_capped(tmp_path, monkeypatch):
     root = _folder(tmp_path / "imgs")  # 3 folders, 36 images
-    monkeypatch.setattr(genesis.data.images, "MAX_ENTRIES", 38)
+    monkeypatch.setattr(genesis.data.imagetree, "MAX_ENTRIES", 38)
     with pytest.raises(GenesisError, match="more than MAX_ENTRIES = 38 files and folders"):
         image_folder(root)
-    monkeypatch.setattr(genesis.data.images, "MAX_ENTRIES", 39)
-    monkeypatch.setattr(genesis.data.images, "MAX_IMAGES", 35)
+    monkeypatch.setattr(genesis.data.imagetree, "MAX_ENTRIES", 39)
+    monkeypatch.setattr(genesis.data.imagetree, "MAX_IMAGES", 35)
     with pytest.raises(GenesisError, match="more than 35 images .*MAX_IMAGES = 35"):
         image_folder(root)
-    monkeypatch.setattr(genesis.data.images, "MAX_IMAGES", 36)
+    monkeypatch.setattr(genesis.data.imagetree, "MAX_IMAGES", 36)
     assert image_folder(root).num_classes == 3
 
 
 def test_class_folders_are_capped(tmp_path, monkeypatch):
     root = _folder(tmp_path / "imgs", per_class=2)
-    monkeypatch.setattr(genesis.data.images, "MAX_CLASSES", 2)
+    monkeypatch.setattr(genesis.data.imagetree, "MAX_CLASSES", 2)
     with pytest.raises(GenesisError, match="holds 3 class folders; the cap is MAX_CLASSES = 2"):
         image_folder(root)
 

@@ -120,5 +120,7 @@ def test_train_and_evolve_take_an_image_folder(tmp_path, capsys):
     argv = ["evolve", "--dataset", str(root), "--resolution", "28", "--strategy", "random"]
     argv += ["--population", "2", "--generations", "0", "--proxy-epochs", "1", "--workers", "1"]
     argv += ["--subset", "40", "--final-top-k", "0", "--max-params", "none", "--out", str(out)]
-    assert main(argv) == 0, capsys.readouterr().err
+    assert main([*argv, "--out", str(tmp_path / "v")]) == 2  # 67 images: no 2000 to validate on
+    assert "--val-size" in capsys.readouterr().err and not (tmp_path / "v").exists()
+    assert main([*argv, "--val-size", "10"]) == 0, capsys.readouterr().err
     assert "resolution = 28" in (out / "config.toml").read_text()

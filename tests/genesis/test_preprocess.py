@@ -29,6 +29,7 @@ from test_hostile_code import MARK, _payloads
 import genesis.data.sources
 import genesis.preprocess
 from genesis import GenesisError, save_architecture
+from genesis.batches import Batches, channel_stats
 from genesis.cli import main
 from genesis.compiler import compile_architecture
 from genesis.data import (
@@ -52,7 +53,7 @@ from genesis.preprocess import (
 )
 from genesis.record import TrainResult
 from genesis.standalone import export_python, python_source
-from genesis.train import Budget, _Batches, _stats, train_architecture
+from genesis.train import Budget, train_architecture
 
 FASHION = Preprocess((1, 28, 28), "grey", (0.2860406,), (0.3530242,), 255.0, FASHION_MNIST_CLASSES)
 
@@ -203,10 +204,10 @@ def test_the_record_holds_the_statistics_the_training_normalised_with(final):
     assert result.status == "ok", result.error
     p = Preprocess.from_dict(result.preprocess)
     # recomputed on the very images that training trained on: the same float32, exactly
-    mean, std = _stats(splits.full_train()[0] if final else splits.train_x)
+    mean, std = channel_stats(splits.full_train()[0] if final else splits.train_x)
     assert torch.equal(torch.tensor(p.mean, dtype=torch.float32), mean)
     assert torch.equal(torch.tensor(p.std, dtype=torch.float32), std)
-    other = _stats(splits.train_x if final else splits.full_train()[0])[0]
+    other = channel_stats(splits.train_x if final else splits.full_train()[0])[0]
     assert not torch.equal(other, mean)  # the two trainings normalise differently
     assert p.input_shape == (3, 8, 8) and p.channels == "RGB" and p.scale == 255
     assert p.class_names == ("a", "b", "c", "d")
@@ -400,7 +401,7 @@ def test_the_standalone_preprocess_is_the_trainers_normalisation(files, tmp_path
     g = torch.Generator().manual_seed(5)
     pixels = torch.randint(0, 256, (6, 1, 28, 28), generator=g, dtype=torch.uint8)
     mean, std = torch.tensor(pre.mean), torch.tensor(pre.std)
-    want = _Batches(pixels, pixels, mean, std, False, False, g).normalise(pixels)
+    want = Batches(pixels, pixels, mean, std, False, False, g).normalise(pixels)
     assert torch.equal(prep(pixels), want)  # bit for bit what the trainer feeds
     assert torch.equal(prep(pixels[:, 0].numpy()), want)  # (N, H, W) NumPy pixels
     torch.testing.assert_close(prep(pixels.float() / 255), want, rtol=1e-5, atol=1e-5)

@@ -123,7 +123,7 @@ def probes():
         )
     yield state
     for name in PROBES:
-        del OPS[name]
+        OPS.unregister(name)
     assert set(OPS) == before
 
 

@@ -49,15 +49,18 @@ def figures(monkeypatch):
     """Every figure saved while the test runs, by its file's stem (``study_bars``,
     ``fronts``...): the matplotlib Figure itself, drawn (tick labels made) and closed, so a
     test reads legends, titles and ticks from the objects instead of from PNG pixels."""
+    import visualize.axes
+    import visualize.compare
     import visualize.plots
 
     saved: dict = {}
-    real = visualize.plots.save_figure
+    real = visualize.axes.save_figure
 
     def recording(fig, out):
         path = real(fig, out)
         saved[Path(out).stem] = fig
         return path
 
-    monkeypatch.setattr(visualize.plots, "save_figure", recording)
+    for module in (visualize.axes, visualize.plots, visualize.compare):
+        monkeypatch.setattr(module, "save_figure", recording)
     return saved

@@ -33,15 +33,9 @@ from visualize.plots import (
 )
 from visualize.report import write_report
 from visualize.runs import RunData, read_run
-from visualize.study import (
-    STAT_COLUMNS,
-    OpsAnalysis,
-    ops_analysis,
-    ops_lines,
-    ops_plot,
-    study_plots,
-)
-from visualize.study import summarize_settings as summarize
+from visualize.studyplots import ops_plot, study_plots
+from visualize.studystats import STAT_COLUMNS, OpsAnalysis, ops_analysis, ops_lines
+from visualize.studystats import summarize_settings as summarize
 
 CHANCE = "chance: 10% (1/10 classes)"  # Fashion-MNIST's ten classes, the networks' outputs
 
@@ -240,8 +234,9 @@ def test_the_summary_counts_every_candidate_and_shows_test_accuracy(story):
 def test_a_search_report_shows_its_own_config_tables_only(story, tmp_path):
     text = write_report(story[0], out=tmp_path / "r.html").read_text()
     settings = text[text.index("<h2>Settings</h2>") :]
-    tables = re.findall(r"<h3>\[(\w+)\]</h3>", settings)
-    assert tables == ["search", "space", "proxy", "final", "execution"]
+    tables = re.findall(r"<h3>\[([\w.]+)\]</h3>", settings)
+    # the run's own strategy's parameters, not every strategy's
+    assert tables == ["search", "space", "proxy", "final", "execution", "strategy.nsga2"]
     assert "[tune]" not in text
 
 
@@ -249,12 +244,13 @@ def test_a_tuning_run_shows_its_tune_table_and_no_space(story, tmp_path):
     folder = RunFolder(tmp_path / "tune")
     folder.path.mkdir()
     config = (story[0] / "config.toml").read_text()
-    folder.config_path.write_text(config.replace('architecture = ""', 'architecture = "base.json"'))
+    config = config.replace('architecture = ""', 'architecture = "base.json"')
+    folder.config_path.write_text(config.replace('strategy = "nsga2"', 'strategy = "grid"'))
     run = read_run(folder.path)
     assert run.kind == "tune"
     text = write_report(folder.path).read_text()
-    tables = re.findall(r"<h3>\[(\w+)\]</h3>", text[text.index("<h2>Settings</h2>") :])
-    assert tables == ["search", "proxy", "final", "execution", "tune"]
+    tables = re.findall(r"<h3>\[([\w.]+)\]</h3>", text[text.index("<h2>Settings</h2>") :])
+    assert tables == ["search", "proxy", "final", "execution", "tune"]  # grid has no parameters
 
 
 # -- study figures ---------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from browser import dump_dom, snapshot
 
 from genesis.cli import main
 from visualize import write_report
-from visualize.study import STUDY_FILES, write_study_outputs
+from visualize.study import write_study_outputs
+from visualize.studyfiles import STUDY_FILES
 
 
 @pytest.fixture(scope="module")

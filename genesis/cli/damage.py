@@ -135,10 +135,10 @@ def _damage_one(args: argparse.Namespace, nodes: bool, edges: bool):
     score = scorer(splits, final=args.final, device=dev, examples=args.examples)
     split = "test" if args.final else "val"
 
-    def progress(done: int, total: int) -> None:
+    def scored(done: int, total: int) -> None:
         if done == total or done % 20 == 0:
             progress(f"[{done}/{total}] removals scored")
 
-    rows = damage_rows(arch, model.to(dev), score, nodes=nodes, edges=edges, progress=progress)
+    rows = damage_rows(arch, model.to(dev), score, nodes=nodes, edges=edges, progress=scored)
     progress(f"{split} accuracy {rows[0]['accuracy']:.4f} undamaged")
     return [{**r, "split": split} for r in rows], out

@@ -118,7 +118,7 @@ def cmd_oneshot(args: argparse.Namespace) -> int:
     """``genesis oneshot``: run or resume a oneshot search, then (``final``) its final step."""
     from evolve.config import load_config
     from evolve.oneshot import OneshotRunConfig
-    from genesis.cli.search import _fresh_run_dir
+    from genesis.cli.common import fresh_run_dir
     from genesis.runfolder import RunFolder
 
     overrides = config_overrides(
@@ -143,7 +143,7 @@ def cmd_oneshot(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, kind=OneshotRunConfig) if args.config else None
         cfg = (cfg or OneshotRunConfig()).with_overrides(**overrides)
         _check_data(cfg)
-        folder = RunFolder(args.out or _fresh_run_dir("oneshot"))
+        folder = RunFolder(args.out or fresh_run_dir("oneshot"))
         folder.check_new()
     return _run(cfg, folder, create=not args.resume)
 

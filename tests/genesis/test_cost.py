@@ -91,7 +91,7 @@ def test_a_memory_cap_skips_before_training_and_records_keep_the_memory(tmp_path
 def test_a_latency_cap_is_measured_by_the_worker_and_the_slow_are_not_trained(tmp_path):
     out = tmp_path / "run"
     argv = [*SYNTHETIC, "--generations", "0", "--max-latency-ms", "0.001", "--out", str(out)]
-    assert main([*argv, "--final-top-k", "0"]) == 0
+    assert main([*argv, "--final-top-k", "0"]) == 1  # nothing trained: one line, exit 1
     first = [e for e in _log(out) if e["kind"] == "train"]
     assert first and all(e["result"]["status"] == "over_cap" for e in first)
     for e in first:
